@@ -1,0 +1,296 @@
+"""Entities and value objects of the batch engine (DESIGN §3).
+
+Entities are plain dataclasses that hold their own rules; value objects are
+frozen. Nothing here performs I/O.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+from uuid import UUID
+
+T = TypeVar("T")
+
+
+class Intent(StrEnum):
+    INQUIRY = "inquiry"
+    MEETING_REQUEST = "meeting_request"
+    COMPLAINT = "complaint"
+    FOLLOW_UP = "follow_up"
+    SPAM = "spam"
+    OTHER = "other"
+
+
+class EmailStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DRAFTED = "drafted"
+    NEEDS_REVIEW = "needs_review"
+    APPROVED = "approved"
+    SENT = "sent"
+    REJECTED = "rejected"
+
+
+class JobKind(StrEnum):
+    CLASSIFY = "classify"
+    PROCESS = "process"
+
+    @property
+    def prefix(self) -> str:
+        return "cls_" if self is JobKind.CLASSIFY else "prc_"
+
+    @property
+    def limit(self) -> int:
+        """Most emails one submission of this kind may carry."""
+        return 100 if self is JobKind.CLASSIFY else 50
+
+    @property
+    def failure_prefix(self) -> str:
+        """How a per-email error of this kind starts, e.g. ``Classification failed``."""
+        return "Classification failed" if self is JobKind.CLASSIFY else "Agent pipeline failed"
+
+    def new_job_id(self) -> str:
+        """Prefix + 16 lowercase hex characters from the OS CSPRNG."""
+        return self.prefix + secrets.token_hex(8)
+
+    @classmethod
+    def of_job_id(cls, job_id: str) -> JobKind | None:
+        for kind in cls:
+            if job_id.startswith(kind.prefix):
+                return kind
+        return None
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_finished(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Provider usage summed over calls; ``cost_usd`` is None once any call had no price."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = 0.0
+
+    def __post_init__(self) -> None:
+        if self.prompt_tokens < 0 or self.completion_tokens < 0:
+            raise ValueError("token counts cannot be negative")
+
+    def __add__(self, other: Usage) -> Usage:
+        cost = (
+            None
+            if self.cost_usd is None or other.cost_usd is None
+            else self.cost_usd + other.cost_usd
+        )
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            cost,
+        )
+
+
+NO_USAGE = Usage()
+
+
+@dataclass(slots=True)
+class Email:
+    id: UUID
+    user_id: UUID
+    subject: str
+    body: str
+    sender: str
+    recipient: str
+    received_at: datetime
+    updated_at: datetime
+    thread_id: str | None = None
+    intent: Intent | None = None
+    confidence: float | None = None
+    status: EmailStatus = EmailStatus.PENDING
+    draft: str | None = None
+    # Set while a process job holds the email (DESIGN §4 "claim").
+    job_id: str | None = None
+    previous_status: EmailStatus | None = None
+    last_error: str | None = None
+
+    @property
+    def is_classified(self) -> bool:
+        return self.intent is not None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: UUID
+    email: str
+    password_hash: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JobError:
+    email_id: UUID
+    error: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    intent: Intent
+    confidence: float
+    reasoning: str = ""
+    usage: Usage = NO_USAGE
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError("confidence must lie in 0..1")
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    text: str
+    confidence: float
+    usage: Usage = NO_USAGE
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineResult:
+    """Where the agent pipeline left one email."""
+
+    intent: Intent
+    confidence: float
+    status: EmailStatus
+    draft: str | None
+    usage: Usage = NO_USAGE
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(slots=True)
+class BatchJob:
+    """One batch and its progress.
+
+    Invariants (property-tested): ``processed == succeeded + failed``,
+    ``processed + cancelled <= total``, counters never decrease, recording the
+    same email twice changes nothing, and a finished job never changes again.
+    The job finishes by itself when every email has an outcome.
+    """
+
+    id: str
+    kind: JobKind
+    user_id: UUID
+    email_ids: tuple[UUID, ...]
+    created_at: datetime
+    updated_at: datetime
+    force: bool = False
+    status: JobStatus = JobStatus.QUEUED
+    succeeded: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    errors: list[JobError] = field(default_factory=list)
+    usage: Usage = NO_USAGE
+    completed_at: datetime | None = None
+    cancel_requested: bool = False
+    _done: set[UUID] = field(default_factory=set, repr=False)
+    _members: frozenset[UUID] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.email_ids:
+            raise ValueError("a job needs at least one email")
+        self._members = frozenset(self.email_ids)
+        if len(self._members) != len(self.email_ids):
+            raise ValueError("email ids of a job must be unique")
+        if JobKind.of_job_id(self.id) is not self.kind:
+            raise ValueError("job id does not match its kind")
+
+    @property
+    def total(self) -> int:
+        return len(self.email_ids)
+
+    @property
+    def processed(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status.is_finished
+
+    def has_outcome(self, email_id: UUID) -> bool:
+        return email_id in self._done
+
+    def pending_ids(self) -> list[UUID]:
+        """Emails with no outcome yet, in submission order."""
+        return [i for i in self.email_ids if i not in self._done]
+
+    def failed_ids(self) -> list[UUID]:
+        return [e.email_id for e in self.errors]
+
+    def start(self, now: datetime) -> None:
+        if self.status is JobStatus.QUEUED:
+            self.status = JobStatus.PROCESSING
+            self.updated_at = now
+
+    def record_success(self, email_id: UUID, now: datetime, usage: Usage = NO_USAGE) -> bool:
+        if not self._accepts(email_id):
+            return False
+        self._done.add(email_id)
+        self.succeeded += 1
+        self._after_outcome(now, usage)
+        return True
+
+    def record_failure(
+        self, email_id: UUID, error: str, now: datetime, usage: Usage = NO_USAGE
+    ) -> bool:
+        if not self._accepts(email_id):
+            return False
+        self._done.add(email_id)
+        self.failed += 1
+        self.errors.append(JobError(email_id, error, now))
+        self._after_outcome(now, usage)
+        return True
+
+    def record_cancelled(self, email_ids: list[UUID], now: datetime) -> int:
+        """Count emails that never started as cancelled; returns how many were new."""
+        if self.is_finished:
+            return 0
+        self.cancel_requested = True
+        fresh = [i for i in dict.fromkeys(email_ids) if self._accepts(i)]
+        self._done.update(fresh)
+        self.cancelled += len(fresh)
+        self._after_outcome(now, NO_USAGE)
+        return len(fresh)
+
+    def _accepts(self, email_id: UUID) -> bool:
+        return not self.is_finished and email_id not in self._done and email_id in self._members
+
+    def _after_outcome(self, now: datetime, usage: Usage) -> None:
+        self.usage = self.usage + usage
+        if self.status is JobStatus.QUEUED:
+            self.status = JobStatus.PROCESSING
+        self.updated_at = now
+        if len(self._done) == self.total:
+            self._finish(now)
+
+    def _finish(self, now: datetime) -> None:
+        if self.cancel_requested:
+            self.status = JobStatus.CANCELLED
+        elif self.failed == self.total:
+            self.status = JobStatus.FAILED
+        else:
+            self.status = JobStatus.COMPLETED
+        self.completed_at = now

@@ -1,0 +1,197 @@
+"""Ports: what the domain needs from the outside world, as Protocols.
+
+Adapters subclass these explicitly so the type checker verifies each one where
+it is defined. Adapters turn vendor exceptions into domain errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from reasonflow.domain.model import (
+    BatchJob,
+    Classification,
+    Draft,
+    Email,
+    EmailStatus,
+    Intent,
+    Page,
+    PipelineResult,
+    Usage,
+    User,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class EmailFilter:
+    status: EmailStatus | None = None
+    intent: Intent | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    """Outcome of an atomic claim: either ``claimed`` or the reason it was refused."""
+
+    claimed: bool
+    missing: list[UUID]
+    conflicts: dict[UUID, EmailStatus]
+
+
+class EmailRepository(Protocol):
+    """The user's emails. Every read is scoped to an owner."""
+
+    async def add(self, email: Email) -> None: ...
+
+    async def get(self, user_id: UUID, email_id: UUID) -> Email | None: ...
+
+    async def page(
+        self, user_id: UUID, filters: EmailFilter, limit: int, cursor: str | None
+    ) -> Page[Email]:
+        """Newest first by ``received_at``; keyset-paginated (the cursor is opaque)."""
+        ...
+
+    async def statuses(self, user_id: UUID, ids: Sequence[UUID]) -> dict[UUID, EmailStatus]:
+        """Status of each requested email the user owns, in one query."""
+        ...
+
+    async def get_many(self, ids: Sequence[UUID]) -> dict[UUID, Email]: ...
+
+    async def claim(self, user_id: UUID, ids: Sequence[UUID], job_id: str) -> ClaimResult:
+        """Atomically move all ``ids`` to ``processing`` for ``job_id``, or none.
+
+        Ownership check and conditional UPDATE run in one transaction, so two
+        overlapping submissions can never both succeed. Each claimed email
+        remembers its previous status.
+        """
+        ...
+
+    async def save_classification(self, email_id: UUID, intent: Intent, confidence: float) -> None:
+        """Commit one classification on its own (status unchanged)."""
+        ...
+
+    async def finish_claimed(
+        self,
+        email_id: UUID,
+        job_id: str,
+        result: PipelineResult | None,
+        error: str | None = None,
+    ) -> bool:
+        """Commit one processed email and drop the claim held by ``job_id``.
+
+        With ``result`` None the pipeline failed: the email goes to
+        ``needs_review`` and records ``error``. Returns False when the job no
+        longer holds the claim (nothing is written).
+        """
+        ...
+
+    async def release(self, job_id: str, ids: Collection[UUID] | None = None) -> int:
+        """Give claimed emails back their previous status; returns how many."""
+        ...
+
+    async def recover_orphans(self, running_job_ids: Collection[str]) -> int:
+        """Release every claim held by a job that is not in ``running_job_ids``."""
+        ...
+
+    async def context(self, email: Email, limit: int = 5) -> list[Email]:
+        """Same-thread mail and earlier mail from the same sender, newest first."""
+        ...
+
+    async def update_review(self, email: Email) -> None:
+        """Persist status, draft and updated_at after a user's approve/reject/send."""
+        ...
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Raises ``EmailTaken`` when the address is already registered."""
+        ...
+
+    async def by_email(self, email: str) -> User | None: ...
+
+    async def by_id(self, user_id: UUID) -> User | None: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class IntentClassifier(Protocol):
+    async def classify(self, email: Email) -> Classification:
+        """Raises ``ProviderError`` when the provider cannot answer."""
+        ...
+
+
+class ReplyDrafter(Protocol):
+    async def draft(self, email: Email, intent: Intent, context: Sequence[Email]) -> Draft:
+        """Raises ``ProviderError`` when the provider cannot answer."""
+        ...
+
+
+class AgentPipeline(Protocol):
+    async def run(self, email: Email) -> PipelineResult:
+        """classify → gather context → draft → review → dispatch, for one email."""
+        ...
+
+
+class Mailer(Protocol):
+    async def send(self, email: Email, reply: str) -> None:
+        """Deliver ``reply`` to the sender of ``email``."""
+        ...
+
+
+class JobStore(Protocol):
+    """Batch jobs by id. Operations are coarse so a shared store can make each atomic."""
+
+    async def create(self, job: BatchJob, max_active: int) -> None:
+        """Store a new job; raises ``TooManyActiveJobs`` when the user has
+        ``max_active`` unfinished jobs already (checked atomically)."""
+        ...
+
+    async def get(self, job_id: str) -> BatchJob | None:
+        """The job, or None when unknown or expired."""
+        ...
+
+    async def record(
+        self,
+        job_id: str,
+        email_id: UUID,
+        now: datetime,
+        error: str | None = None,
+        usage: Usage | None = None,
+    ) -> BatchJob | None:
+        """Record one email's outcome (idempotent per email); returns the job."""
+        ...
+
+    async def record_cancelled(
+        self, job_id: str, email_ids: list[UUID], now: datetime
+    ) -> BatchJob | None: ...
+
+    async def start(self, job_id: str, now: datetime) -> BatchJob | None: ...
+
+    async def list_for_user(self, user_id: UUID, limit: int, cursor: str | None) -> Page[BatchJob]:
+        """The user's jobs, newest first."""
+        ...
+
+    async def unfinished_ids(self) -> set[str]: ...
+
+
+class JobRunner(Protocol):
+    """Runs accepted jobs in the background."""
+
+    def submit(self, job: BatchJob) -> None: ...
+
+    def cancel(self, job_id: str) -> list[UUID]:
+        """Stop a job: returns the ids of its emails that had not started."""
+        ...
