@@ -120,3 +120,8 @@ class ProviderError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.fatal = fatal
+
+
+class InvalidCursor(DomainError):
+    def __init__(self) -> None:
+        super().__init__("cursor is malformed")

@@ -30,10 +30,13 @@ class InboxService:
         self._mailer = mailer
         self._clock = clock
 
-    async def add(self, user_id: UUID, new: NewEmail) -> Email:
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    async def add(self, user_id: UUID, new: NewEmail, email_id: UUID | None = None) -> Email:
         now = self._clock.now()
         email = Email(
-            id=uuid.uuid4(),
+            id=email_id or uuid.uuid4(),
             user_id=user_id,
             subject=new.subject,
             body=new.body,
@@ -45,6 +48,13 @@ class InboxService:
         )
         await self._emails.add(email)
         return email
+
+    async def add_if_absent(self, user_id: UUID, new: NewEmail, email_id: UUID) -> bool:
+        """Add under a known id unless it exists already (idempotent seeding)."""
+        if await self._emails.get(user_id, email_id) is not None:
+            return False
+        await self.add(user_id, new, email_id)
+        return True
 
     async def get(self, user_id: UUID, email_id: UUID) -> Email:
         email = await self._emails.get(user_id, email_id)
@@ -66,25 +76,36 @@ class InboxService:
         if not text or not text.strip():
             raise DraftRequired()
         email.draft = text
-        return await self._move(email, EmailStatus.APPROVED)
+        return await self._move(email, EmailStatus.APPROVED, "approve")
 
     async def reject(self, user_id: UUID, email_id: UUID) -> Email:
         """From ``drafted`` or ``needs_review``: no reply will be sent."""
         email = await self.get(user_id, email_id)
         if email.status not in REVIEWABLE:
             raise InvalidEmailTransition("reject", email.status)
-        return await self._move(email, EmailStatus.REJECTED)
+        return await self._move(email, EmailStatus.REJECTED, "reject")
 
     async def send(self, user_id: UUID, email_id: UUID) -> Email:
         """From ``approved`` only, through the configured Mailer."""
         email = await self.get(user_id, email_id)
-        if email.status is not EmailStatus.APPROVED or not email.draft:
+        reply = email.draft
+        if email.status is not EmailStatus.APPROVED or not reply:
             raise InvalidEmailTransition("send", email.status)
-        await self._mailer.send(email, email.draft)
-        return await self._move(email, EmailStatus.SENT)
+        # Mark it sent first, so two concurrent sends can never both deliver;
+        # a delivery failure puts it back to approved.
+        await self._move(email, EmailStatus.SENT, "send")
+        try:
+            await self._mailer.send(email, reply)
+        except BaseException:
+            await self._move(email, EmailStatus.APPROVED, "send")
+            raise
+        return email
 
-    async def _move(self, email: Email, status: EmailStatus) -> Email:
+    async def _move(self, email: Email, status: EmailStatus, action: str) -> Email:
+        expected = email.status
         email.status = status
         email.updated_at = self._clock.now()
-        await self._emails.update_review(email)
+        if not await self._emails.update_review(email, expected):
+            current = await self.get(email.user_id, email.id)
+            raise InvalidEmailTransition(action, current.status)
         return email

@@ -268,8 +268,10 @@ class BatchJob:
         """Count emails that never started as cancelled; returns how many were new."""
         if self.is_finished:
             return 0
-        self.cancel_requested = True
         fresh = [i for i in dict.fromkeys(email_ids) if self._accepts(i)]
+        if not fresh and self.cancel_requested:
+            return 0
+        self.cancel_requested = True
         self._done.update(fresh)
         self.cancelled += len(fresh)
         self._after_outcome(now, NO_USAGE)

@@ -106,8 +106,13 @@ class EmailRepository(Protocol):
         """Same-thread mail and earlier mail from the same sender, newest first."""
         ...
 
-    async def update_review(self, email: Email) -> None:
-        """Persist status, draft and updated_at after a user's approve/reject/send."""
+    async def update_review(self, email: Email, expected: EmailStatus) -> bool:
+        """Persist status, draft and updated_at after a user's approve/reject/send.
+
+        Compare-and-set: writes only while the stored status is still
+        ``expected``, so a review never overwrites an email a job has just
+        claimed. Returns whether it wrote.
+        """
         ...
 
 

@@ -86,11 +86,11 @@ class BatchService:
         job = await self._jobs.start(job_id, self._clock.now())
         if job is None or job.is_finished or job.has_outcome(email_id):
             return
-        email = await self._emails.get(job.user_id, email_id)
-        if email is None:
-            await self._fail(job, email_id, "email no longer exists")
-            return
         try:
+            email = await self._emails.get(job.user_id, email_id)
+            if email is None:
+                await self._fail(job, email_id, "email no longer exists")
+                return
             if job.kind is JobKind.CLASSIFY:
                 usage = await self._classify(job, email)
             else:

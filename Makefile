@@ -1,0 +1,47 @@
+# ReasonFlow Batch — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help install run test lint format services clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## create .venv and install the package with its dev tools
+
+run: install ## migrate, seed the demo user and inbox, serve on 127.0.0.1:8000
+	$(BIN)/reasonflow db upgrade
+	$(BIN)/reasonflow demo
+	$(BIN)/reasonflow serve --host $(HOST) --port $(PORT)
+
+services: ## start PostgreSQL and Redis on 127.0.0.1 when they are down
+	bash scripts/services.sh
+
+lint: install ## ruff, ruff format --check, mypy --strict
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+test: install services lint ## the whole suite (starts what it needs)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+format: install ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+clean: ## remove the virtualenv, caches and local data
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,139 @@
+"""In-memory job store for a single process (DESIGN §7, one-process mode)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import heapq
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from reasonflow.domain.errors import InvalidCursor, TooManyActiveJobs
+from reasonflow.domain.model import BatchJob, Page, Usage
+from reasonflow.domain.ports import Clock, JobStore
+
+
+class InMemoryJobStore(JobStore):
+    """Jobs by id, evicted ``retention`` after they finish.
+
+    Eviction keeps a min-heap of expiry times, so a sweep costs O(k log n) for
+    the k jobs that expire, never a scan of every job. Sweeps run on every
+    access and periodically from ``run_sweeper``.
+    """
+
+    def __init__(self, clock: Clock, retention: timedelta) -> None:
+        self._clock = clock
+        self._retention = retention
+        self._jobs: dict[str, BatchJob] = {}
+        self._expiry: list[tuple[datetime, str]] = []
+        self._finished: set[str] = set()
+        self._active: defaultdict[UUID, int] = defaultdict(int)
+        # Per user, job ids in creation order: listing is newest first.
+        self._by_user: defaultdict[UUID, dict[str, None]] = defaultdict(dict)
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    async def create(self, job: BatchJob, max_active: int) -> None:
+        self.sweep()
+        if self._active[job.user_id] >= max_active:
+            raise TooManyActiveJobs(max_active)
+        self._jobs[job.id] = job
+        self._by_user[job.user_id][job.id] = None
+        self._active[job.user_id] += 1
+
+    async def get(self, job_id: str) -> BatchJob | None:
+        self.sweep()
+        return self._jobs.get(job_id)
+
+    async def start(self, job_id: str, now: datetime) -> BatchJob | None:
+        job = self._jobs.get(job_id)
+        if job is not None:
+            job.start(now)
+        return job
+
+    async def record(
+        self,
+        job_id: str,
+        email_id: UUID,
+        now: datetime,
+        error: str | None = None,
+        usage: Usage | None = None,
+    ) -> BatchJob | None:
+        job = self._jobs.get(job_id)
+        if job is None:
+            return None
+        if error is None:
+            job.record_success(email_id, now, usage or Usage())
+        else:
+            job.record_failure(email_id, error, now, usage or Usage())
+        self._after_change(job)
+        return job
+
+    async def record_cancelled(
+        self, job_id: str, email_ids: list[UUID], now: datetime
+    ) -> BatchJob | None:
+        job = self._jobs.get(job_id)
+        if job is None:
+            return None
+        job.record_cancelled(email_ids, now)
+        self._after_change(job)
+        return job
+
+    async def list_for_user(self, user_id: UUID, limit: int, cursor: str | None) -> Page[BatchJob]:
+        self.sweep()
+        ids = list(reversed(self._by_user.get(user_id, {})))
+        start = 0
+        if cursor is not None:
+            after = _decode_cursor(cursor)
+            start = ids.index(after) + 1 if after in ids else len(ids)
+        chunk = ids[start : start + limit]
+        more = start + limit < len(ids)
+        return Page(
+            [self._jobs[i] for i in chunk], _encode_cursor(chunk[-1]) if more and chunk else None
+        )
+
+    async def unfinished_ids(self) -> set[str]:
+        return {i for i, job in self._jobs.items() if not job.is_finished}
+
+    def sweep(self) -> int:
+        """Evict every job whose retention has passed; returns how many."""
+        now = self._clock.now()
+        evicted = 0
+        while self._expiry and self._expiry[0][0] <= now:
+            _, job_id = heapq.heappop(self._expiry)
+            job = self._jobs.pop(job_id, None)
+            self._finished.discard(job_id)
+            if job is not None:
+                self._by_user[job.user_id].pop(job_id, None)
+                if not self._by_user[job.user_id]:
+                    del self._by_user[job.user_id]
+                evicted += 1
+        return evicted
+
+    async def run_sweeper(self, interval: float = 60.0) -> None:
+        """Sweep forever; meant to run as a background task of the app."""
+        while True:
+            await asyncio.sleep(interval)
+            self.sweep()
+
+    def _after_change(self, job: BatchJob) -> None:
+        if not job.is_finished or job.completed_at is None or job.id in self._finished:
+            return
+        self._finished.add(job.id)
+        self._active[job.user_id] -= 1
+        if self._active[job.user_id] <= 0:
+            del self._active[job.user_id]
+        heapq.heappush(self._expiry, (job.completed_at.astimezone(UTC) + self._retention, job.id))
+
+
+def _encode_cursor(job_id: str) -> str:
+    return base64.urlsafe_b64encode(job_id.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor() from exc

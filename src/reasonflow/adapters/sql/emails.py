@@ -1,0 +1,237 @@
+"""``EmailRepository`` over SQL (DESIGN §4): atomic claims, one commit per result."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, func, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from reasonflow.adapters.clock import SystemClock
+from reasonflow.adapters.sql.engine import Database
+from reasonflow.adapters.sql.rows import decode_cursor, email_values, encode_cursor, to_email
+from reasonflow.adapters.sql.tables import emails as t
+from reasonflow.domain.model import Email, EmailStatus, Intent, JobKind, Page, PipelineResult
+from reasonflow.domain.ports import ClaimResult, Clock, EmailFilter, EmailRepository
+from reasonflow.domain.rules import PROCESS_BLOCKING, conflicts
+
+
+class SqlEmailRepository(EmailRepository):
+    """Every write is its own short transaction through ``Database.write()``."""
+
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self._db = db
+        self._clock = clock or SystemClock()
+
+    async def add(self, email: Email) -> None:
+        async with self._db.write() as s:
+            await s.execute(insert(t).values(email_values(email)))
+
+    async def get(self, user_id: UUID, email_id: UUID) -> Email | None:
+        async with self._db.read() as s:
+            row = (
+                await s.execute(select(t).where(t.c.user_id == user_id, t.c.id == email_id))
+            ).first()
+        return None if row is None else to_email(row)
+
+    async def get_many(self, ids: Sequence[UUID]) -> dict[UUID, Email]:
+        """Any owner's emails by id: for job runners, which act for the job's user."""
+        if not ids:
+            return {}
+        async with self._db.read() as s:
+            rows = (await s.execute(select(t).where(t.c.id.in_(_unique(ids))))).all()
+        return {row.id: to_email(row) for row in rows}
+
+    async def page(
+        self, user_id: UUID, filters: EmailFilter, limit: int, cursor: str | None
+    ) -> Page[Email]:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        query = select(t).where(t.c.user_id == user_id)
+        if filters.status is not None:
+            query = query.where(t.c.status == filters.status.value)
+        if filters.intent is not None:
+            query = query.where(t.c.intent == filters.intent.value)
+        if cursor is not None:
+            # Strictly after the last row shown, in (received_at, id) order, so
+            # rows with equal timestamps are neither repeated nor skipped.
+            query = query.where(tuple_(t.c.received_at, t.c.id) < decode_cursor(cursor))
+        query = query.order_by(t.c.received_at.desc(), t.c.id.desc()).limit(limit + 1)
+        async with self._db.read() as s:
+            rows = (await s.execute(query)).all()
+        items = [to_email(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items, encode_cursor(items[-1].received_at, items[-1].id) if more else None)
+
+    async def statuses(self, user_id: UUID, ids: Sequence[UUID]) -> dict[UUID, EmailStatus]:
+        async with self._db.read() as s:
+            return await _owned_statuses(s, user_id, ids, lock=False)
+
+    async def claim(self, user_id: UUID, ids: Sequence[UUID], job_id: str) -> ClaimResult:
+        wanted = set(ids)
+        try:
+            async with self._db.write() as s:
+                owned = await _owned_statuses(s, user_id, ids, lock=True)
+                refused = _refusal(ids, owned)
+                if refused is not None:
+                    return refused
+                claimed = await s.execute(
+                    update(t)
+                    .where(t.c.user_id == user_id, t.c.id.in_(list(wanted)), _claimable())
+                    .values(
+                        status=EmailStatus.PROCESSING.value,
+                        job_id=job_id,
+                        previous_status=t.c.status,
+                        updated_at=self._clock.now(),
+                    )
+                    .returning(t.c.id)
+                )
+                if len(claimed.all()) < len(wanted):
+                    # The rows are locked above, so this is a last line of defence:
+                    # never keep part of a selection. Undo, report what is there now.
+                    raise _PartialClaim(await _owned_statuses(s, user_id, ids, lock=False))
+        except _PartialClaim as partial:
+            return _refusal(ids, partial.owned) or ClaimResult(False, [], {})
+        return ClaimResult(claimed=True, missing=[], conflicts={})
+
+    async def save_classification(self, email_id: UUID, intent: Intent, confidence: float) -> None:
+        async with self._db.write() as s:
+            await s.execute(
+                update(t)
+                .where(t.c.id == email_id)
+                .values(intent=intent.value, confidence=confidence, updated_at=self._clock.now())
+            )
+
+    async def finish_claimed(
+        self,
+        email_id: UUID,
+        job_id: str,
+        result: PipelineResult | None,
+        error: str | None = None,
+    ) -> bool:
+        values: dict[str, Any]
+        if result is None:
+            values = {"status": EmailStatus.NEEDS_REVIEW.value, "last_error": error}
+        else:
+            values = {
+                "intent": result.intent.value,
+                "confidence": result.confidence,
+                "status": result.status.value,
+                "draft": result.draft,
+                "last_error": None,
+            }
+        async with self._db.write() as s:
+            done = await s.execute(
+                update(t)
+                .where(t.c.id == email_id, t.c.job_id == job_id)
+                .values(job_id=None, previous_status=None, updated_at=self._clock.now(), **values)
+                .returning(t.c.id)
+            )
+            return done.first() is not None
+
+    async def release(self, job_id: str, ids: Collection[UUID] | None = None) -> int:
+        where = [t.c.job_id == job_id]
+        if ids is not None:
+            if not ids:
+                return 0
+            where.append(t.c.id.in_(_unique(ids)))
+        return await self._unclaim(and_(*where))
+
+    async def recover_orphans(self, running_job_ids: Collection[str]) -> int:
+        where: ColumnElement[bool] = t.c.job_id.is_not(None)
+        if running_job_ids:
+            where = and_(where, t.c.job_id.not_in(list(running_job_ids)))
+        return await self._unclaim(where)
+
+    async def _unclaim(self, where: ColumnElement[bool]) -> int:
+        """One UPDATE giving claimed emails their previous status back.
+
+        Rows are locked in id order first, the order ``claim`` locks them in,
+        so a release racing a claim waits instead of deadlocking (Postgres).
+        """
+        locked = select(t.c.id).where(where).order_by(t.c.id).with_for_update()
+        async with self._db.write() as s:
+            result = await s.execute(
+                update(t)
+                .where(t.c.id.in_(locked.scalar_subquery()))
+                .values(
+                    status=func.coalesce(t.c.previous_status, EmailStatus.PENDING.value),
+                    job_id=None,
+                    previous_status=None,
+                    updated_at=self._clock.now(),
+                )
+                .returning(t.c.id)
+            )
+            return len(result.all())
+
+    async def context(self, email: Email, limit: int = 5) -> list[Email]:
+        related = and_(t.c.sender == email.sender, t.c.received_at < email.received_at)
+        if email.thread_id is not None:
+            related = or_(t.c.thread_id == email.thread_id, related)
+        query = (
+            select(t)
+            .where(t.c.user_id == email.user_id, t.c.id != email.id, related)
+            .order_by(t.c.received_at.desc(), t.c.id.desc())
+            .limit(limit)
+        )
+        async with self._db.read() as s:
+            return [to_email(row) for row in (await s.execute(query)).all()]
+
+    async def update_review(self, email: Email, expected: EmailStatus) -> bool:
+        async with self._db.write() as s:
+            result = await s.execute(
+                update(t)
+                .where(
+                    t.c.id == email.id,
+                    t.c.user_id == email.user_id,
+                    t.c.status == expected.value,
+                )
+                .values(status=email.status.value, draft=email.draft, updated_at=email.updated_at)
+                .returning(t.c.id)
+            )
+            return result.first() is not None
+
+
+def _unique(ids: Collection[UUID]) -> list[UUID]:
+    return list(dict.fromkeys(ids))
+
+
+class _PartialClaim(Exception):
+    """Raised inside a claim's transaction to roll it back."""
+
+    def __init__(self, owned: dict[UUID, EmailStatus]) -> None:
+        self.owned = owned
+
+
+def _refusal(ids: Sequence[UUID], owned: dict[UUID, EmailStatus]) -> ClaimResult | None:
+    """Why ``ids`` cannot be claimed given the caller's ``owned`` statuses, if they cannot."""
+    missing = [i for i in dict.fromkeys(ids) if i not in owned]
+    if missing:
+        return ClaimResult(claimed=False, missing=missing, conflicts={})
+    blocked = conflicts(JobKind.PROCESS, owned)
+    return ClaimResult(claimed=False, missing=[], conflicts=blocked) if blocked else None
+
+
+def _claimable() -> ColumnElement[bool]:
+    return t.c.status.not_in([s.value for s in PROCESS_BLOCKING])
+
+
+async def _owned_statuses(
+    s: AsyncSession, user_id: UUID, ids: Sequence[UUID], *, lock: bool
+) -> dict[UUID, EmailStatus]:
+    """Statuses of the requested emails ``user_id`` owns, in one query.
+
+    With ``lock`` the rows are locked in id order (Postgres; SQLite's write
+    transaction already excludes other writers), so concurrent claims queue up
+    rather than deadlock, and each sees the other's committed result.
+    """
+    if not ids:
+        return {}
+    query = select(t.c.id, t.c.status).where(t.c.user_id == user_id, t.c.id.in_(_unique(ids)))
+    if lock:
+        query = query.order_by(t.c.id).with_for_update()
+    rows = (await s.execute(query)).all()
+    return {row.id: EmailStatus(row.status) for row in rows}

@@ -1,0 +1,131 @@
+"""Engines and sessions for SQLite and Postgres (DESIGN §4, §6).
+
+SQLite takes one writer at a time, so this module makes writes safe under the
+many small concurrent commits a batch job produces:
+
+* WAL journal (readers never block the writer), ``synchronous=NORMAL`` (safe
+  with WAL), ``foreign_keys=ON`` and a 10 s ``busy_timeout``.
+* SQLAlchemy, not the ``sqlite3`` driver, emits ``BEGIN``: the driver would
+  start a transaction only at the first DML statement, leaving the reads
+  before it (a claim's ownership check) outside the transaction. Writes begin
+  ``IMMEDIATE``, taking the write lock up front: a ``DEFERRED`` transaction
+  that reads and then writes can fail at once with "database is locked"
+  (``SQLITE_BUSY_SNAPSHOT``), which no busy timeout cures. Reads begin
+  ``DEFERRED``.
+* Writers of one process also queue on an ``asyncio.Lock`` rather than on
+  SQLite's busy handler, which sleeps instead of waiting fairly.
+
+Nothing here connects until the first query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+BUSY_TIMEOUT_MS = 10_000
+
+# Execution option read by the ``begin`` hook: how a SQLite transaction starts.
+_SQLITE_BEGIN = "reasonflow_sqlite_begin"
+_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE"})
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for ``url``; for SQLite, tuned as the module docstring says."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        # Connections dropped by a restarted server are replaced, not handed out.
+        return _create_async_engine(parsed, pool_pre_ping=True)
+    _make_parent_dir(parsed)
+    engine = _create_async_engine(parsed)
+    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+    event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _make_parent_dir(url: URL) -> None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # None stops the driver from emitting BEGIN itself; _on_sqlite_begin does.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # The timeout first: switching a new file to WAL needs a lock too.
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get(_SQLITE_BEGIN, "IMMEDIATE")
+    if mode not in _BEGIN_MODES:
+        raise ValueError(f"unknown SQLite begin mode {mode!r}")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """One engine and its sessions. Use ``read()`` to query and ``write()`` to change.
+
+    Anything else that opens a transaction on ``engine`` directly (migrations,
+    maintenance) begins ``IMMEDIATE`` on SQLite, the safe default.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        reader = (
+            self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
+            if self.is_sqlite
+            else self.engine
+        )
+        self._readers = async_sessionmaker(reader, expire_on_commit=False)
+        self._writers = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for queries only; it never holds SQLite's write lock."""
+        async with self._readers() as session:
+            yield session
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction, committed on exit, rolled back on error.
+
+        On SQLite the transaction holds this process's write lock for its whole
+        life, so keep it short: no provider calls inside.
+        """
+        lock: contextlib.AbstractAsyncContextManager[Any] = (
+            self._write_lock if self._write_lock is not None else contextlib.nullcontext()
+        )
+        async with lock, self._writers() as session, session.begin():
+            yield session
+
+    async def ping(self) -> bool:
+        """Whether the database answers a trivial query (readiness)."""
+        try:
+            async with self.read() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        """Close every pooled connection; call once at shutdown."""
+        await self.engine.dispose()

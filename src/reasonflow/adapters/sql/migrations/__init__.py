@@ -1,0 +1,1 @@
+"""Alembic environment of the SQL adapter; run it through ``reasonflow.adapters.sql.migrate``."""

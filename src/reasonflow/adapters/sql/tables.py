@@ -1,0 +1,120 @@
+"""Table definitions (SQLAlchemy Core). Migrations in ``migrations/`` create them.
+
+Enums are stored as their string values, UUIDs with ``sqlalchemy.Uuid`` (native
+on Postgres, 32 hex characters on SQLite) and times as UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    SQLite has no time zone type and hands back naive values, so values are
+    converted to UTC on the way in (refusing naive ones, whose zone is
+    unknown) and marked UTC on the way out. Stored as UTC, SQLite's fixed-width
+    text sorts in time order, which keyset paging relies on.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware value")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+STATUS_LEN = 32
+JOB_ID_LEN = 32
+ADDRESS_LEN = 320
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("email", String(ADDRESS_LEN), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("email", name="uq_users_email"),
+)
+
+emails = Table(
+    "emails",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("sender", String(ADDRESS_LEN), nullable=False),
+    Column("recipient", String(ADDRESS_LEN), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("thread_id", String(255)),
+    Column("intent", String(STATUS_LEN)),
+    Column("confidence", Float),
+    Column("status", String(STATUS_LEN), nullable=False),
+    Column("draft", Text),
+    # The claim of a running process job (DESIGN §4); both NULL when unclaimed.
+    Column("job_id", String(JOB_ID_LEN)),
+    Column("previous_status", String(STATUS_LEN)),
+    Column("last_error", Text),
+)
+Index(
+    "ix_emails_user_received",
+    emails.c.user_id,
+    emails.c.received_at.desc(),
+    emails.c.id.desc(),
+)
+Index("ix_emails_user_status", emails.c.user_id, emails.c.status)
+Index("ix_emails_job_id", emails.c.job_id)
+Index("ix_emails_thread_id", emails.c.thread_id)
+Index("ix_emails_user_sender", emails.c.user_id, emails.c.sender)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "email_id",
+        Uuid,
+        ForeignKey("emails.id", ondelete="CASCADE", name="fk_outbox_email_id"),
+        nullable=False,
+    ),
+    Column("user_id", Uuid, nullable=False),
+    Column("recipient", String(ADDRESS_LEN), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+Index("ix_outbox_email_id", outbox.c.email_id)

@@ -1,0 +1,139 @@
+"""The ``reasonflow`` command: serve, migrate, seed the demo, manage users."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+import uuid
+from collections.abc import Sequence
+
+from reasonflow.domain.errors import DomainError, EmailTaken
+from reasonflow.domain.model import User
+from reasonflow.entrypoints.bootstrap import AdminServices, build_admin
+from reasonflow.entrypoints.demo_data import demo_inbox
+from reasonflow.entrypoints.settings import Settings, SettingsError, load_settings
+
+DEMO_ADDRESS = "demo@reasonflow.local"
+DEMO_PASSWORD = "reasonflow-demo"  # noqa: S105 - a published demo credential, local data only
+#: Demo emails get stable ids so seeding twice adds nothing.
+DEMO_NAMESPACE = uuid.UUID("7f1c2a9e-5b1d-4c53-9a51-0c6f0b7f6d10")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        result: int = args.run(settings, args)
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reasonflow", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the HTTP API and the browser UI")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply every migration").set_defaults(run=_db_upgrade)
+
+    demo = commands.add_parser("demo", help="create the demo user and inbox (idempotent)")
+    demo.add_argument("--password", default=DEMO_PASSWORD)
+    demo.set_defaults(run=_demo)
+
+    user = commands.add_parser("user", help="accounts")
+    user_commands = user.add_subparsers(required=True, metavar="ACTION")
+    create = user_commands.add_parser("create", help="create an account (asks for a password)")
+    create.add_argument("email")
+    create.add_argument("--password-stdin", action="store_true", help="read it from stdin")
+    create.set_defaults(run=_user_create)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from reasonflow.entrypoints.http.app import create_app
+
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
+    )
+    return 0
+
+
+def _with_admin(settings: Settings, work: object) -> int:
+    async def run() -> int:
+        admin = build_admin(settings)
+        try:
+            await admin.migrate()
+            return await work(admin)  # type: ignore[operator,no-any-return]
+        finally:
+            await admin.close()
+
+    return asyncio.run(run())
+
+
+def _db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
+    async def done(_: AdminServices) -> int:
+        print("database is up to date")
+        return 0
+
+    return _with_admin(settings, done)
+
+
+async def _ensure_user(admin: AdminServices, address: str, password: str) -> tuple[User, bool]:
+    try:
+        return await admin.accounts.register(address, password), True
+    except EmailTaken:
+        return await admin.accounts.authenticate(address, password), False
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    async def seed(admin: AdminServices) -> int:
+        user, _ = await _ensure_user(admin, DEMO_ADDRESS, args.password)
+        added = 0
+        for index, new in enumerate(demo_inbox(admin.inbox.now())):
+            email_id = uuid.uuid5(DEMO_NAMESPACE, f"{user.id}:{index}")
+            if await admin.inbox.add_if_absent(user.id, new, email_id):
+                added += 1
+        print(f"demo user:     {DEMO_ADDRESS}")
+        print(f"password:      {args.password}")
+        print(f"emails added:  {added} (the demo inbox is seeded once)")
+        return 0
+
+    return _with_admin(settings, seed)
+
+
+def _user_create(settings: Settings, args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+
+    async def create(admin: AdminServices) -> int:
+        user = await admin.accounts.register(args.email, password)
+        print(f"created {user.email} ({user.id})")
+        return 0
+
+    return _with_admin(settings, create)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

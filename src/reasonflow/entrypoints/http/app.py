@@ -1,0 +1,80 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, MediaType, Response, get
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from reasonflow import __version__
+from reasonflow.entrypoints.bootstrap import Services, build_services
+from reasonflow.entrypoints.http.controllers import (
+    AuthController,
+    BatchController,
+    EmailController,
+)
+from reasonflow.entrypoints.http.errors import exception_handlers
+from reasonflow.entrypoints.http.security import BearerTokenMiddleware
+from reasonflow.entrypoints.logs import configure_logging
+from reasonflow.entrypoints.settings import Settings, load_settings
+
+PUBLIC_PATHS = ["^/api/v1/auth/", "^/health$", "^/ready$", "^/schema"]
+
+
+@get("/health", tags=["ops"], media_type=MediaType.JSON)
+async def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@get("/ready", tags=["ops"], media_type=MediaType.JSON)
+async def ready(state: State) -> Response[dict[str, str]]:
+    """Readiness: the database answers and the runner takes work."""
+    services: Services = state.services
+    if await services.ready():
+        return Response({"status": "ready"})
+    return Response({"status": "unavailable"}, status_code=503)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Litestar:
+    """Build the app; with ``services`` given (tests), nothing is built from settings."""
+    settings = settings or load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    wired = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await wired.start()
+        try:
+            yield
+        finally:
+            await wired.stop()
+
+    auth = DefineMiddleware(BearerTokenMiddleware, exclude=PUBLIC_PATHS)
+    openapi = OpenAPIConfig(
+        title="ReasonFlow Batch",
+        version=__version__,
+        path="/schema",
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+            }
+        ),
+    )
+    state: dict[str, Any] = {"services": wired, "settings": settings}
+    return Litestar(
+        route_handlers=[AuthController, EmailController, BatchController, health, ready],
+        middleware=[auth],
+        exception_handlers=exception_handlers(),
+        openapi_config=openapi,
+        lifespan=[lifespan],
+        state=State(state),
+        logging_config=None,
+        debug=False,
+    )

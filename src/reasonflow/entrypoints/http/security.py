@@ -1,0 +1,32 @@
+"""Bearer-token authentication for the ``/api/v1/emails`` routes."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from reasonflow.adapters.auth.tokens import InvalidToken, JwtTokens
+
+
+class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthorizedException("Missing bearer token")
+        tokens: JwtTokens = connection.app.state.services.tokens
+        try:
+            user_id = tokens.verify(token.strip())
+        except InvalidToken as exc:
+            raise NotAuthorizedException("Invalid or expired token") from exc
+        return AuthenticationResult(user=user_id, auth=token)
+
+
+def current_user(request: ASGIConnection[Any, UUID, Any, Any]) -> UUID:
+    """The authenticated user's id (the middleware guarantees one)."""
+    return request.user

@@ -1,0 +1,119 @@
+"""Settings: the only reader of the environment (DESIGN §6).
+
+Every variable is ``REASONFLOW_<FIELD>``. Unknown or malformed values fail at
+startup with a message naming the variable (never echoing a secret's value).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+
+PREFIX = "REASONFLOW_"
+SECRET_FIELDS = frozenset({"jwt_secret", "llm_api_key"})
+#: Variables read by the CLI client rather than the server.
+CLIENT_VARIABLES = frozenset({"REASONFLOW_URL", "REASONFLOW_TOKEN_FILE"})
+
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
+Fraction = Annotated[float, msgspec.Meta(ge=0, le=1)]
+
+
+class SettingsError(ValueError):
+    """One line per bad variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    database_url: str = "sqlite+aiosqlite:///./var/reasonflow.db"
+    var_dir: str = "./var"
+    jwt_secret: str | None = None
+    access_token_minutes: Positive = 30
+    llm_model: str = "rules"
+    llm_api_base: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_seconds: PositiveFloat = 30.0
+    llm_max_retries: Annotated[int, msgspec.Meta(ge=0, le=10)] = 2
+    llm_max_concurrency: Annotated[int, msgspec.Meta(ge=1, le=1024)] = 8
+    llm_rpm: Positive | None = None
+    job_max_concurrency: Positive | None = None
+    submit_rate_per_minute: Positive = 60
+    auto_approve_threshold: Fraction = 0.8
+    auto_send: bool = False
+    smtp_url: str | None = None
+    job_store: Literal["memory"] = "memory"
+    queue: Literal["inprocess"] = "inprocess"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    job_retention_seconds: Positive = 86_400
+    max_active_jobs: Positive = 10
+    shutdown_grace_seconds: Annotated[float, msgspec.Meta(ge=0)] = 10.0
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def __post_init__(self) -> None:
+        if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise SettingsError(
+                f"{PREFIX}DATABASE_URL: use a sqlite+aiosqlite:// or postgresql+asyncpg:// URL"
+            )
+        if self.jwt_secret is not None and len(self.jwt_secret) < 32:
+            raise SettingsError(f"{PREFIX}JWT_SECRET: must be at least 32 characters long")
+        if self.llm_model != "rules":
+            raise SettingsError(
+                f"{PREFIX}LLM_MODEL: only the offline 'rules' provider is available in this "
+                "build; LiteLLM models are not installed yet"
+            )
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={'<hidden>' if name in SECRET_FIELDS and value else value!r}"
+            for name, value in msgspec.structs.asdict(self).items()
+        )
+        return f"Settings({shown})"
+
+    @property
+    def var_path(self) -> Path:
+        return Path(self.var_dir)
+
+    @property
+    def effective_job_concurrency(self) -> int:
+        return min(self.job_max_concurrency or self.llm_max_concurrency, self.llm_max_concurrency)
+
+
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
+_BOOLEANS |= {"0": False, "false": False, "no": False, "off": False}
+FIELDS = {f.name: f for f in msgspec.structs.fields(Settings)}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read every ``REASONFLOW_*`` variable; raise ``SettingsError`` listing each bad one."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for name, raw in env.items():
+        if not name.startswith(PREFIX) or name in CLIENT_VARIABLES:
+            continue
+        key = name[len(PREFIX) :].lower()
+        field = FIELDS.get(key)
+        if field is None:
+            problems.append(f"{name}: unknown setting")
+            continue
+        if raw == "":
+            continue
+        value: object = raw
+        if field.type is bool:
+            value = _BOOLEANS.get(raw.strip().lower(), raw)
+        try:
+            values[key] = msgspec.convert(value, field.type, strict=False)
+        except msgspec.ValidationError as exc:
+            shown = "<hidden>" if key in SECRET_FIELDS else repr(raw)
+            reason = str(exc).split(" - at ", 1)[0]
+            problems.append(f"{name}: {reason} (got {shown})")
+    if problems:
+        raise SettingsError("\n".join(sorted(problems)))
+    try:
+        return msgspec.convert(values, Settings)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(str(exc)) from exc

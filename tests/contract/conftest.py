@@ -1,0 +1,53 @@
+"""The SQL repositories over every backend: each test gets a migrated, empty database.
+
+SQLite: a fresh file per test. Postgres: one database per session (created,
+migrated, and dropped at the end), emptied before each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from reasonflow.adapters.sql.engine import Database
+from tests.dbs import (
+    Sql,
+    create_migrated_postgres_database,
+    drop_postgres_database,
+    empty_tables,
+    migrated_database,
+    sqlite_url,
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    # Synchronous, each step on its own short-lived loop, so no engine or
+    # connection outlives the loop it was made on.
+    url = asyncio.run(create_migrated_postgres_database())
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_postgres_database(url))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def sql(backend_url: str) -> AsyncIterator[Sql]:
+    db: Database = await migrated_database(backend_url)
+    try:
+        if not db.is_sqlite:
+            await empty_tables(db)
+        yield Sql.over(db)
+    finally:
+        await db.dispose()

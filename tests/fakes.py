@@ -1,0 +1,429 @@
+"""Hand-written fakes of the domain ports, for unit tests (no mocks).
+
+Each fake subclasses its Protocol so mypy checks it against the port. Stored
+entities are copied on the way in and out, as a database or Redis would, so a
+use case only sees what it actually persisted.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import uuid
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from reasonflow.domain.errors import EmailTaken, ProviderError, TooManyActiveJobs
+from reasonflow.domain.model import (
+    BatchJob,
+    Classification,
+    Draft,
+    Email,
+    EmailStatus,
+    Intent,
+    Page,
+    PipelineResult,
+    Usage,
+    User,
+)
+from reasonflow.domain.ports import (
+    ClaimResult,
+    Clock,
+    EmailFilter,
+    EmailRepository,
+    IntentClassifier,
+    JobRunner,
+    JobStore,
+    Mailer,
+    PasswordHasher,
+    ReplyDrafter,
+    UserRepository,
+)
+from reasonflow.domain.rules import PROCESS_BLOCKING
+
+EPOCH = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def make_email(user_id: UUID, **fields: object) -> Email:
+    """An email with plausible defaults; any field may be overridden."""
+    values: dict[str, object] = {
+        "id": uuid.uuid4(),
+        "user_id": user_id,
+        "subject": "Question about my order",
+        "body": "Hello, where is my parcel?",
+        "sender": "customer@example.com",
+        "recipient": "support@example.com",
+        "received_at": EPOCH,
+        "updated_at": EPOCH,
+    }
+    values.update(fields)
+    return Email(**values)  # type: ignore[arg-type]
+
+
+class FakeClock(Clock):
+    """Time stands still unless set or advanced (or ``tick`` is given)."""
+
+    def __init__(self, start: datetime = EPOCH, tick: timedelta = timedelta(0)) -> None:
+        if start.tzinfo is None:
+            raise ValueError("FakeClock needs a timezone-aware time")
+        self._now = start.astimezone(UTC)
+        self._tick = tick
+
+    def now(self) -> datetime:
+        current = self._now
+        self._now += self._tick
+        return current
+
+    def set(self, when: datetime) -> None:
+        if when.tzinfo is None:
+            raise ValueError("FakeClock needs a timezone-aware time")
+        self._now = when.astimezone(UTC)
+
+    def advance(self, seconds: float = 1.0) -> datetime:
+        self._now += timedelta(seconds=seconds)
+        return self._now
+
+
+def _page_key(email: Email) -> tuple[datetime, str]:
+    return (email.received_at, str(email.id))
+
+
+class FakeEmailRepository(EmailRepository):
+    """Emails in a dict. Claims are all-or-nothing, like the conditional UPDATE."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock or FakeClock()
+        self.rows: dict[UUID, Email] = {}
+
+    def _touch(self, email: Email) -> None:
+        email.updated_at = self._clock.now()
+
+    async def add(self, email: Email) -> None:
+        if email.id in self.rows:
+            raise ValueError(f"duplicate email id {email.id}")
+        self.rows[email.id] = dataclasses.replace(email)
+
+    async def get(self, user_id: UUID, email_id: UUID) -> Email | None:
+        row = self.rows.get(email_id)
+        if row is None or row.user_id != user_id:
+            return None
+        return dataclasses.replace(row)
+
+    async def page(
+        self, user_id: UUID, filters: EmailFilter, limit: int, cursor: str | None
+    ) -> Page[Email]:
+        if limit < 1:
+            raise ValueError("limit must be positive")
+        rows = sorted(
+            (
+                e
+                for e in self.rows.values()
+                if e.user_id == user_id
+                and (filters.status is None or e.status is filters.status)
+                and (filters.intent is None or e.intent is filters.intent)
+            ),
+            key=_page_key,
+            reverse=True,
+        )
+        if cursor is not None:
+            when, _, last_id = cursor.partition("|")
+            after = (datetime.fromisoformat(when), last_id)
+            rows = [e for e in rows if _page_key(e) < after]
+        items = [dataclasses.replace(e) for e in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = items[-1]
+            next_cursor = f"{last.received_at.isoformat()}|{last.id}"
+        return Page(items, next_cursor)
+
+    async def statuses(self, user_id: UUID, ids: Sequence[UUID]) -> dict[UUID, EmailStatus]:
+        return {
+            i: self.rows[i].status
+            for i in ids
+            if i in self.rows and self.rows[i].user_id == user_id
+        }
+
+    async def get_many(self, ids: Sequence[UUID]) -> dict[UUID, Email]:
+        return {i: dataclasses.replace(self.rows[i]) for i in ids if i in self.rows}
+
+    async def claim(self, user_id: UUID, ids: Sequence[UUID], job_id: str) -> ClaimResult:
+        owned = await self.statuses(user_id, ids)
+        missing = [i for i in ids if i not in owned]
+        conflicts = {i: s for i, s in owned.items() if s in PROCESS_BLOCKING}
+        if missing or conflicts:
+            return ClaimResult(False, missing, conflicts)
+        for i in ids:
+            row = self.rows[i]
+            row.previous_status, row.status, row.job_id = row.status, EmailStatus.PROCESSING, job_id
+            self._touch(row)
+        return ClaimResult(True, [], {})
+
+    async def save_classification(self, email_id: UUID, intent: Intent, confidence: float) -> None:
+        row = self.rows.get(email_id)
+        if row is not None:
+            row.intent, row.confidence = intent, confidence
+            self._touch(row)
+
+    async def finish_claimed(
+        self,
+        email_id: UUID,
+        job_id: str,
+        result: PipelineResult | None,
+        error: str | None = None,
+    ) -> bool:
+        row = self.rows.get(email_id)
+        if row is None or row.job_id != job_id:
+            return False
+        if result is None:
+            row.status, row.last_error = EmailStatus.NEEDS_REVIEW, error
+        else:
+            row.intent, row.confidence = result.intent, result.confidence
+            row.status, row.draft, row.last_error = result.status, result.draft, None
+        row.job_id = row.previous_status = None
+        self._touch(row)
+        return True
+
+    async def release(self, job_id: str, ids: Collection[UUID] | None = None) -> int:
+        released = 0
+        for row in self.rows.values():
+            if row.job_id == job_id and (ids is None or row.id in ids):
+                row.status = row.previous_status or EmailStatus.PENDING
+                row.job_id = row.previous_status = None
+                self._touch(row)
+                released += 1
+        return released
+
+    async def recover_orphans(self, running_job_ids: Collection[str]) -> int:
+        orphaned = {
+            r.job_id
+            for r in self.rows.values()
+            if r.job_id is not None and r.job_id not in running_job_ids
+        }
+        return sum([await self.release(job_id) for job_id in orphaned])
+
+    async def context(self, email: Email, limit: int = 5) -> list[Email]:
+        def related(other: Email) -> bool:
+            same_thread = email.thread_id is not None and other.thread_id == email.thread_id
+            earlier_from_sender = (
+                other.sender == email.sender and other.received_at < email.received_at
+            )
+            return same_thread or earlier_from_sender
+
+        rows = [
+            e
+            for e in self.rows.values()
+            if e.user_id == email.user_id and e.id != email.id and related(e)
+        ]
+        rows.sort(key=_page_key, reverse=True)
+        return [dataclasses.replace(e) for e in rows[:limit]]
+
+    async def update_review(self, email: Email, expected: EmailStatus) -> bool:
+        row = self.rows.get(email.id)
+        if row is None or row.user_id != email.user_id or row.status is not expected:
+            return False
+        row.status, row.draft, row.updated_at = email.status, email.draft, email.updated_at
+        return True
+
+
+class FakeUserRepository(UserRepository):
+    def __init__(self) -> None:
+        self.users: dict[UUID, User] = {}
+
+    async def add(self, user: User) -> None:
+        if any(u.email == user.email for u in self.users.values()):
+            raise EmailTaken()
+        self.users[user.id] = user
+
+    async def by_email(self, email: str) -> User | None:
+        return next((u for u in self.users.values() if u.email == email), None)
+
+    async def by_id(self, user_id: UUID) -> User | None:
+        return self.users.get(user_id)
+
+
+class FakePasswordHasher(PasswordHasher):
+    """Reversible on purpose, so tests can read what was stored."""
+
+    PREFIX = "hashed:"
+
+    def __init__(self) -> None:
+        self.verify_calls = 0
+
+    def hash(self, password: str) -> str:
+        return self.PREFIX + password
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        self.verify_calls += 1
+        return password_hash == self.PREFIX + password
+
+
+class FakeMailer(Mailer):
+    def __init__(self) -> None:
+        self.sent: list[tuple[UUID, str]] = []
+        self.error: Exception | None = None
+
+    async def send(self, email: Email, reply: str) -> None:
+        if self.error is not None:
+            raise self.error
+        self.sent.append((email.id, reply))
+
+
+class FakeClassifier(IntentClassifier):
+    """Answers per email id or with ``default``; raises what ``errors`` holds for an id."""
+
+    def __init__(self, default: Classification | None = None) -> None:
+        self.default = default or Classification(Intent.INQUIRY, 0.9)
+        self.answers: dict[UUID, Classification] = {}
+        self.errors: dict[UUID, Exception] = {}
+        self.calls: list[UUID] = []
+
+    @property
+    def call_count(self) -> int:
+        return len(self.calls)
+
+    def answer(self, email_id: UUID, classification: Classification) -> None:
+        self.answers[email_id] = classification
+
+    def fail(self, email_id: UUID, reason: str, *, fatal: bool = False) -> None:
+        self.errors[email_id] = ProviderError(reason, fatal=fatal)
+
+    async def classify(self, email: Email) -> Classification:
+        self.calls.append(email.id)
+        if email.id in self.errors:
+            raise self.errors[email.id]
+        return self.answers.get(email.id, self.default)
+
+
+class FakeDrafter(ReplyDrafter):
+    """Drafts ``default`` (or a per-email answer); records the context it was given."""
+
+    def __init__(self, default: Draft | None = None) -> None:
+        self.default = default or Draft("Thank you for your email, we will reply shortly.", 0.95)
+        self.answers: dict[UUID, Draft] = {}
+        self.errors: dict[UUID, Exception] = {}
+        self.calls: list[tuple[UUID, Intent, list[UUID]]] = []
+
+    def fail(self, email_id: UUID, reason: str, *, fatal: bool = False) -> None:
+        self.errors[email_id] = ProviderError(reason, fatal=fatal)
+
+    async def draft(self, email: Email, intent: Intent, context: Sequence[Email]) -> Draft:
+        self.calls.append((email.id, intent, [c.id for c in context]))
+        if email.id in self.errors:
+            raise self.errors[email.id]
+        return self.answers.get(email.id, self.default)
+
+
+class FakeJobStore(JobStore):
+    """Jobs in a dict; every read returns a copy, as a shared store would."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, BatchJob] = {}
+
+    async def create(self, job: BatchJob, max_active: int) -> None:
+        active = sum(
+            1 for j in self.jobs.values() if j.user_id == job.user_id and not j.is_finished
+        )
+        if active >= max_active:
+            raise TooManyActiveJobs(max_active)
+        if job.id in self.jobs:
+            raise ValueError(f"duplicate job id {job.id}")
+        self.jobs[job.id] = copy.deepcopy(job)
+
+    def _copy(self, job_id: str) -> BatchJob | None:
+        job = self.jobs.get(job_id)
+        return None if job is None else copy.deepcopy(job)
+
+    async def get(self, job_id: str) -> BatchJob | None:
+        return self._copy(job_id)
+
+    async def record(
+        self,
+        job_id: str,
+        email_id: UUID,
+        now: datetime,
+        error: str | None = None,
+        usage: Usage | None = None,
+    ) -> BatchJob | None:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return None
+        if error is None:
+            job.record_success(email_id, now, usage or Usage())
+        else:
+            job.record_failure(email_id, error, now, usage or Usage())
+        return self._copy(job_id)
+
+    async def record_cancelled(
+        self, job_id: str, email_ids: list[UUID], now: datetime
+    ) -> BatchJob | None:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return None
+        job.record_cancelled(email_ids, now)
+        return self._copy(job_id)
+
+    async def start(self, job_id: str, now: datetime) -> BatchJob | None:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return None
+        job.start(now)
+        return self._copy(job_id)
+
+    async def list_for_user(self, user_id: UUID, limit: int, cursor: str | None) -> Page[BatchJob]:
+        if limit < 1:
+            raise ValueError("limit must be positive")
+        mine = sorted(
+            (j for j in self.jobs.values() if j.user_id == user_id),
+            key=lambda j: (j.created_at, j.id),
+            reverse=True,
+        )
+        if cursor is not None:
+            when, _, last_id = cursor.partition("|")
+            after = (datetime.fromisoformat(when), last_id)
+            mine = [j for j in mine if (j.created_at, j.id) < after]
+        items = [copy.deepcopy(j) for j in mine[:limit]]
+        next_cursor = None
+        if len(mine) > limit:
+            next_cursor = f"{items[-1].created_at.isoformat()}|{items[-1].id}"
+        return Page(items, next_cursor)
+
+    async def unfinished_ids(self) -> set[str]:
+        return {i for i, j in self.jobs.items() if not j.is_finished}
+
+
+Step = Callable[[str, UUID], Awaitable[None]]
+
+
+class FakeRunner(JobRunner):
+    """Queues each submitted email; ``run_all`` runs them one by one, in order."""
+
+    def __init__(self) -> None:
+        self.submitted: list[BatchJob] = []
+        self.withdrawn: set[tuple[str, UUID]] = set()
+        self._queue: list[tuple[str, UUID]] = []
+        self._next = 0  # everything before this index has started
+
+    def submit(self, job: BatchJob) -> None:
+        self.submitted.append(job)
+        self._queue.extend((job.id, email_id) for email_id in job.email_ids)
+
+    def cancel(self, job_id: str) -> list[UUID]:
+        not_started = [
+            item
+            for item in self._queue[self._next :]
+            if item[0] == job_id and item not in self.withdrawn
+        ]
+        self.withdrawn.update(not_started)
+        return [email_id for _, email_id in not_started]
+
+    @property
+    def pending(self) -> list[tuple[str, UUID]]:
+        return [item for item in self._queue[self._next :] if item not in self.withdrawn]
+
+    async def run_all(self, step: Step) -> None:
+        while self._next < len(self._queue):
+            item = self._queue[self._next]
+            self._next += 1
+            if item not in self.withdrawn:
+                await step(*item)
