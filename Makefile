@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+LINT_PATHS := src tests $(wildcard bench)
 
 .PHONY: help install run test lint format services clean
 
@@ -32,16 +33,16 @@ services: ## start PostgreSQL and Redis on 127.0.0.1 when they are down
 	bash scripts/services.sh
 
 lint: install ## ruff, ruff format --check, mypy --strict
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 
 test: install services lint ## the whole suite (starts what it needs)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 format: install ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+	$(BIN)/ruff format $(LINT_PATHS)
 
 clean: ## remove the virtualenv, caches and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

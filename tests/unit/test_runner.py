@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -50,10 +51,22 @@ class Provider:
             self.release(email_id)
 
 
+_RUNNERS: list[AsyncioJobRunner] = []
+
+
 def runner(provider: Provider, slots: int, per_job: int | None = None) -> AsyncioJobRunner:
     result = AsyncioJobRunner(slots, per_job)
     result.bind(provider.step)
+    _RUNNERS.append(result)
     return result
+
+
+@pytest.fixture(autouse=True)
+async def _stop_runners() -> AsyncIterator[None]:
+    """Leave no task behind: every runner a test made is stopped at its end."""
+    yield
+    while _RUNNERS:
+        await _RUNNERS.pop().stop(grace=0)
 
 
 async def count(provider: Provider, n: int) -> None:
@@ -69,9 +82,12 @@ async def test_never_more_emails_in_flight_than_slots() -> None:
     big = job(30)
     run.submit(big)
     await count(provider, 4)
-    while len(provider.finished) < 30:
+
+    async def finished() -> int:
         provider.release_all()
-        await asyncio.sleep(0)
+        return len(provider.finished)
+
+    await wait_for(finished, lambda n: n == 30, timeout=5, interval=0)
     assert provider.most_in_flight == 4
     assert sorted(e for _, e in provider.finished) == sorted(big.email_ids)
 
