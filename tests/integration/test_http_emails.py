@@ -91,7 +91,8 @@ async def test_bad_email_bodies_are_400_and_change_nothing(alice: Api) -> None:
 
 async def test_malformed_email_id_in_the_path_is_rejected(alice: Api) -> None:
     response = await alice.get("/api/v1/emails/not-a-uuid")
-    assert response.status_code in (400, 404)
+    assert response.status_code == 400
+    assert response.json()["extra"][0]["key"] == "email_id"
     assert (await alice.get(f"/api/v1/emails/{uuid.uuid4()}")).status_code == 404
 
 

@@ -94,7 +94,7 @@ class EmailController(Controller):
         page = await services.inbox.page(user_id, EmailFilter(status, intent), limit, cursor)
         return EmailPage([EmailOut.of(e) for e in page.items], page.next_cursor)
 
-    @get("/{email_id:uuid}")
+    @get("/{email_id:str}")
     async def get_email(
         self,
         email_id: FromPath[UUID],
@@ -103,7 +103,7 @@ class EmailController(Controller):
     ) -> EmailOut:
         return EmailOut.of(await services.inbox.get(user_id, email_id))
 
-    @post("/{email_id:uuid}/approve", status_code=HTTP_200_OK)
+    @post("/{email_id:str}/approve", status_code=HTTP_200_OK)
     async def approve(
         self,
         email_id: FromPath[UUID],
@@ -114,7 +114,7 @@ class EmailController(Controller):
         draft = data.draft if data else None
         return EmailOut.of(await services.inbox.approve(user_id, email_id, draft))
 
-    @post("/{email_id:uuid}/reject", status_code=HTTP_200_OK)
+    @post("/{email_id:str}/reject", status_code=HTTP_200_OK)
     async def reject(
         self,
         email_id: FromPath[UUID],
@@ -123,7 +123,7 @@ class EmailController(Controller):
     ) -> EmailOut:
         return EmailOut.of(await services.inbox.reject(user_id, email_id))
 
-    @post("/{email_id:uuid}/send", status_code=HTTP_200_OK)
+    @post("/{email_id:str}/send", status_code=HTTP_200_OK)
     async def send(
         self,
         email_id: FromPath[UUID],
