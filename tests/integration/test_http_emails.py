@@ -129,3 +129,18 @@ async def test_health_ready_and_openapi(client: AsyncTestClient[Any]) -> None:
     schema = (await client.get("/schema/openapi.json")).json()
     assert "/api/v1/emails/batch/classify" in schema["paths"]
     assert "BearerToken" in schema["components"]["securitySchemes"]
+
+
+async def test_a_timestamp_without_offset_is_400(alice: Api) -> None:
+    body = {"subject": "s", "body": "b", "sender": "a@b.io", "received_at": "2026-01-01T00:00:00"}
+    response = await alice.post("/api/v1/emails", body)
+    assert response.status_code == 400
+    assert (await alice.get("/api/v1/emails")).json()["items"] == []
+
+
+async def test_a_401_carries_a_bearer_challenge(client: AsyncTestClient[Any]) -> None:
+    response = await client.get("/api/v1/emails")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    malformed = await client.get("/api/v1/emails/not-a-uuid")
+    assert malformed.status_code == 401, "authentication comes before validation"

@@ -535,3 +535,28 @@ async def test_process_usage_sums_classification_and_draft() -> None:
     await world.run()
     usage = (await world.job(job.id)).usage
     assert (usage.prompt_tokens, usage.completion_tokens, usage.cost_usd) == (200, 20, None)
+
+
+class RefusingRunner(FakeRunner):
+    """A runner that is shutting down."""
+
+    def submit(self, job: BatchJob) -> None:
+        raise RuntimeError("the server is shutting down")
+
+
+@pytest.mark.parametrize("kind", [JobKind.CLASSIFY, JobKind.PROCESS])
+async def test_a_runner_that_refuses_the_job_undoes_the_submission(kind: JobKind) -> None:
+    world = build(max_active=1)
+    ids = await world.inbox(2)
+    world.service._runner = RefusingRunner()
+    submit = (
+        world.service.submit_classify(ALICE, ids)
+        if kind is JobKind.CLASSIFY
+        else world.service.submit_process(ALICE, ids)
+    )
+    with pytest.raises(RuntimeError):
+        await submit
+    assert {world.email(i).status for i in ids} == {EmailStatus.PENDING}
+    assert world.email(ids[0]).job_id is None
+    world.service._runner = world.runner
+    await world.service.submit_process(ALICE, ids)  # the refused job holds no active slot

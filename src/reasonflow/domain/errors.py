@@ -80,7 +80,7 @@ class InvalidEmailTransition(DomainError):
 
 class DraftRequired(DomainError):
     def __init__(self) -> None:
-        super().__init__("A draft is required: the email has none, so pass one")
+        super().__init__("A draft is required: pass a non-empty draft (the email has none)")
 
 
 class JobNotFound(DomainError):

@@ -55,7 +55,7 @@ class BatchService:
         check_submission(JobKind.CLASSIFY, ids, await self._emails.statuses(user_id, ids))
         job = self._new_job(JobKind.CLASSIFY, user_id, ids, force)
         await self._jobs.create(job, self._max_active)
-        self._runner.submit(job)
+        await self._start(job)
         return job
 
     async def submit_process(self, user_id: UUID, email_ids: Sequence[UUID]) -> BatchJob:
@@ -71,8 +71,18 @@ class BatchService:
         except TooManyActiveJobs:
             await self._emails.release(job.id)
             raise
-        self._runner.submit(job)
+        await self._start(job)
         return job
+
+    async def _start(self, job: BatchJob) -> None:
+        """Hand the job to the runner; if it refuses (shutting down), undo the submission."""
+        try:
+            self._runner.submit(job)
+        except Exception:
+            if job.kind is JobKind.PROCESS:
+                await self._emails.release(job.id)
+            await self._jobs.record_cancelled(job.id, list(job.email_ids), self._clock.now())
+            raise
 
     async def status(self, user_id: UUID, job_id: str) -> BatchJob:
         """The job, for its owner only: anyone else gets the same 'not found'."""

@@ -39,7 +39,7 @@ class EmailIn(Input):
     body: Annotated[str, msgspec.Meta(max_length=200_000)]
     sender: Address
     recipient: Annotated[str, msgspec.Meta(max_length=320)] = ""
-    received_at: datetime | None = None
+    received_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
     thread_id: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
 
 

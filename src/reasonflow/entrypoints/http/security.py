@@ -11,6 +11,8 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from reasonflow.adapters.auth.tokens import InvalidToken, JwtTokens
 
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="reasonflow"'}
+
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
@@ -18,12 +20,12 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     ) -> AuthenticationResult:
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthorizedException("Missing bearer token")
+            raise NotAuthorizedException("Missing bearer token", headers=CHALLENGE)
         tokens: JwtTokens = connection.app.state.services.tokens
         try:
             user_id = tokens.verify(token.strip())
         except InvalidToken as exc:
-            raise NotAuthorizedException("Invalid or expired token") from exc
+            raise NotAuthorizedException("Invalid or expired token", headers=CHALLENGE) from exc
         return AuthenticationResult(user=user_id, auth=token)
 
 
