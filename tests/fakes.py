@@ -225,6 +225,18 @@ class FakeEmailRepository(EmailRepository):
         row.status, row.draft, row.updated_at = email.status, email.draft, email.updated_at
         return True
 
+    async def add_many_new(self, emails: Sequence[Email]) -> int:
+        stored = {(e.user_id, e.message_id) for e in self.rows.values() if e.message_id}
+        added = 0
+        for email in emails:
+            key = (email.user_id, email.message_id)
+            if email.message_id is not None and key in stored:
+                continue
+            await self.add(email)
+            stored.add(key)
+            added += 1
+        return added
+
 
 class FakeUserRepository(UserRepository):
     def __init__(self) -> None:
@@ -390,6 +402,12 @@ class FakeJobStore(JobStore):
 
     async def unfinished_ids(self) -> set[str]:
         return {i for i, j in self.jobs.items() if not j.is_finished}
+
+    async def wait_change(
+        self, job_id: str, after_revision: int, patience: float
+    ) -> BatchJob | None:
+        # Single-threaded fake: nothing changes while a test awaits, so answer now.
+        return self._copy(job_id)
 
 
 Step = Callable[[str, UUID], Awaitable[None]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from uuid import UUID
 
-from reasonflow.domain.model import EmailStatus, JobKind
+from reasonflow.domain.model import NO_USAGE, EmailStatus, JobKind, Usage
 
 
 class DomainError(Exception):
@@ -98,6 +98,17 @@ class TooManyActiveJobs(DomainError):
         self.limit = limit
 
 
+class RateLimited(DomainError):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("Too many batch submissions; slow down and try again shortly")
+        self.retry_after = max(1, int(retry_after + 0.999))
+
+
+class IdempotencyKeyReused(DomainError):
+    def __init__(self) -> None:
+        super().__init__("This Idempotency-Key was already used with a different request body")
+
+
 class EmailTaken(DomainError):
     def __init__(self) -> None:
         super().__init__("An account with this email already exists")
@@ -116,10 +127,20 @@ class ProviderError(Exception):
     (rejected credentials), so the rest of the job fails without calling it.
     """
 
-    def __init__(self, reason: str, *, fatal: bool = False) -> None:
+    def __init__(self, reason: str, *, fatal: bool = False, usage: Usage = NO_USAGE) -> None:
         super().__init__(reason)
         self.reason = reason
         self.fatal = fatal
+        # Tokens spent before the failure still count in the job's usage.
+        self.usage = usage
+
+    def with_usage(self, usage: Usage) -> ProviderError:
+        """The same failure, with ``usage`` added to what it already carries."""
+        return ProviderError(self.reason, fatal=self.fatal, usage=usage + self.usage)
+
+
+class DeliveryFailed(DomainError):
+    """A reply could not be handed to the mail server; the message is safe to show."""
 
 
 class InvalidCursor(DomainError):

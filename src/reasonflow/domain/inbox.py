@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
 from reasonflow.domain.errors import DraftRequired, EmailNotFound, InvalidEmailTransition
@@ -22,6 +26,52 @@ class NewEmail:
     recipient: str = ""
     received_at: datetime | None = None
     thread_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedEmail:
+    """A message read from a mailbox file, ready to store.
+
+    ``message_id`` is the message's own or, when it has none, a stable one made
+    from its content, so importing the same file twice finds it again.
+    """
+
+    message_id: str
+    subject: str
+    body: str
+    sender: str
+    recipient: str
+    received_at: datetime
+    thread_id: str
+
+    def __post_init__(self) -> None:
+        if self.received_at.tzinfo is None:
+            raise ValueError("received_at must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """A message that was skipped: its 1-based position in the input, its
+    Message-ID when one could be read, and why, in one line."""
+
+    position: int
+    message_id: str | None
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    imported: int
+    duplicates: int
+    problems: list[ImportProblem]
+
+
+IMPORT_BATCH = 500
+_T = TypeVar("_T")
+
+
+def _take(items: Iterator[_T], n: int) -> list[_T]:
+    return list(itertools.islice(items, n))
 
 
 class InboxService:
@@ -109,3 +159,50 @@ class InboxService:
             current = await self.get(email.user_id, email.id)
             raise InvalidEmailTransition(action, current.status)
         return email
+
+    async def import_messages(
+        self,
+        user_id: UUID,
+        items: Iterable[ImportedEmail | ImportProblem],
+        batch_size: int = IMPORT_BATCH,
+    ) -> ImportReport:
+        """Store imported mail as pending emails, skipping messages the user has
+        already (same Message-ID); problems pass through to the report.
+
+        ``items`` is read ``batch_size`` at a time in a worker thread, since
+        reading may mean parsing files, and each batch is stored in one
+        transaction: an interrupted import keeps the batches before it, and
+        running it again adds only the rest.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        pending = iter(items)
+        imported = duplicates = 0
+        problems: list[ImportProblem] = []
+        while batch := await asyncio.to_thread(_take, pending, batch_size):
+            now = self._clock.now()
+            emails: list[Email] = []
+            for item in batch:
+                if isinstance(item, ImportProblem):
+                    problems.append(item)
+                else:
+                    emails.append(_as_email(user_id, item, now))
+            added = await self._emails.add_many_new(emails) if emails else 0
+            imported += added
+            duplicates += len(emails) - added
+        return ImportReport(imported, duplicates, problems)
+
+
+def _as_email(user_id: UUID, item: ImportedEmail, now: datetime) -> Email:
+    return Email(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        subject=item.subject,
+        body=item.body,
+        sender=item.sender,
+        recipient=item.recipient,
+        received_at=item.received_at,
+        updated_at=now,
+        thread_id=item.thread_id,
+        message_id=item.message_id,
+    )

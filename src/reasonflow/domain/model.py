@@ -124,6 +124,8 @@ class Email:
     job_id: str | None = None
     previous_status: EmailStatus | None = None
     last_error: str | None = None
+    # The RFC 5322 Message-ID of imported mail; unique per user when set.
+    message_id: str | None = None
 
     @property
     def is_classified(self) -> bool:
@@ -206,6 +208,8 @@ class BatchJob:
     usage: Usage = NO_USAGE
     completed_at: datetime | None = None
     cancel_requested: bool = False
+    #: Bumped by every change, so a watcher can tell a new state from a repeat.
+    revision: int = 0
     _done: set[UUID] = field(default_factory=set, repr=False)
     _members: frozenset[UUID] = field(init=False, repr=False, compare=False)
 
@@ -244,6 +248,7 @@ class BatchJob:
         if self.status is JobStatus.QUEUED:
             self.status = JobStatus.PROCESSING
             self.updated_at = now
+            self.revision += 1
 
     def record_success(self, email_id: UUID, now: datetime, usage: Usage = NO_USAGE) -> bool:
         if not self._accepts(email_id):
@@ -285,6 +290,7 @@ class BatchJob:
         if self.status is JobStatus.QUEUED:
             self.status = JobStatus.PROCESSING
         self.updated_at = now
+        self.revision += 1
         if len(self._done) == self.total:
             self._finish(now)
 

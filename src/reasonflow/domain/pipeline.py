@@ -7,6 +7,7 @@ review and dispatch are the same for all, through ``ReviewPolicy``.
 
 from __future__ import annotations
 
+from reasonflow.domain.errors import DeliveryFailed, ProviderError
 from reasonflow.domain.model import Email, EmailStatus, PipelineResult
 from reasonflow.domain.ports import (
     AgentPipeline,
@@ -43,11 +44,18 @@ class StagedPipeline(AgentPipeline):
                 intent, classification.confidence, EmailStatus.REJECTED, None, usage
             )
         context = await self._emails.context(email, self._context_limit)
-        draft = await self._drafter.draft(email, intent, context)
+        try:
+            draft = await self._drafter.draft(email, intent, context)
+        except ProviderError as exc:
+            raise exc.with_usage(usage) from None
         usage = usage + draft.usage
         # A reply is only as trustworthy as the weaker of its two model answers.
         confidence = min(classification.confidence, draft.confidence)
         status = self._policy.review(intent, confidence)
         if status is EmailStatus.SENT:
-            await self._mailer.send(email, draft.text)
+            try:
+                await self._mailer.send(email, draft.text)
+            except DeliveryFailed:
+                # The draft stays for a person to review and send again.
+                raise ProviderError("the reply could not be delivered", usage=usage) from None
         return PipelineResult(intent, classification.confidence, status, draft.text, usage)

@@ -19,6 +19,7 @@ from reasonflow.domain.model import (
     Email,
     EmailStatus,
     Intent,
+    JobKind,
     Page,
     PipelineResult,
     Usage,
@@ -115,6 +116,15 @@ class EmailRepository(Protocol):
         """
         ...
 
+    async def add_many_new(self, emails: Sequence[Email]) -> int:
+        """Insert the emails whose ``(user_id, message_id)`` is not stored yet.
+
+        One transaction; returns how many were added. Safe under concurrent
+        imports of the same mail (the unique key decides, nothing is
+        overwritten); an email without a ``message_id`` is always added.
+        """
+        ...
+
 
 class UserRepository(Protocol):
     async def add(self, user: User) -> None:
@@ -190,6 +200,55 @@ class JobStore(Protocol):
         ...
 
     async def unfinished_ids(self) -> set[str]: ...
+
+    async def wait_change(
+        self, job_id: str, after_revision: int, patience: float
+    ) -> BatchJob | None:
+        """The job once its ``revision`` exceeds ``after_revision``, or as it is
+        when ``patience`` seconds pass first; None when the job is gone."""
+        ...
+
+
+class IdempotencyStore(Protocol):
+    """Remembers which job an ``Idempotency-Key`` created, per user, for a while."""
+
+    async def lookup(self, user_id: UUID, key: str) -> tuple[str, str] | None:
+        """``(fingerprint, job_id)`` stored under the key, or None."""
+        ...
+
+    async def remember(self, user_id: UUID, key: str, fingerprint: str, job_id: str) -> None: ...
+
+
+class RateLimiter(Protocol):
+    async def acquire(self, user_id: UUID) -> float:
+        """Take one submission from the user's allowance: 0 when allowed, else
+        the seconds to wait before the next one would be."""
+        ...
+
+
+class Metrics(Protocol):
+    """What the use cases report; an adapter turns it into Prometheus series."""
+
+    def job_submitted(self, kind: JobKind) -> None: ...
+
+    def email_finished(self, kind: JobKind, outcome: str) -> None:
+        """``outcome``: succeeded, failed or cancelled."""
+        ...
+
+    def provider_call(self, kind: JobKind, seconds: float) -> None: ...
+
+
+class NoMetrics(Metrics):
+    """The default when nothing collects metrics."""
+
+    def job_submitted(self, kind: JobKind) -> None:
+        return None
+
+    def email_finished(self, kind: JobKind, outcome: str) -> None:
+        return None
+
+    def provider_call(self, kind: JobKind, seconds: float) -> None:
+        return None
 
 
 class JobRunner(Protocol):

@@ -1,32 +1,36 @@
-"""Use cases of the batch engine: submit, follow, and run one email of a job."""
+"""Use cases of the batch engine: submit, follow, cancel and retry jobs."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Sequence
 from uuid import UUID
 
 from reasonflow.domain.errors import (
     EmailsConflict,
     EmailsNotFound,
+    IdempotencyKeyReused,
+    JobConflict,
     JobNotFound,
-    ProviderError,
+    RateLimited,
     TooManyActiveJobs,
 )
-from reasonflow.domain.model import BatchJob, Email, JobKind, Usage
+from reasonflow.domain.execution import JobExecution
+from reasonflow.domain.model import BatchJob, JobKind, Page
 from reasonflow.domain.ports import (
     AgentPipeline,
     Clock,
     EmailRepository,
+    IdempotencyStore,
     IntentClassifier,
     JobRunner,
     JobStore,
+    Metrics,
+    NoMetrics,
+    RateLimiter,
 )
 from reasonflow.domain.rules import check_submission, validate_selection
-
-log = logging.getLogger(__name__)
-
-UNEXPECTED = "unexpected internal error"
 
 
 class BatchService:
@@ -39,29 +43,142 @@ class BatchService:
         pipeline: AgentPipeline,
         clock: Clock,
         max_active_jobs: int = 10,
+        *,
+        idempotency: IdempotencyStore | None = None,
+        rate_limiter: RateLimiter | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._emails = emails
         self._jobs = jobs
         self._runner = runner
-        self._classifier = classifier
-        self._pipeline = pipeline
         self._clock = clock
         self._max_active = max_active_jobs
+        self._idempotency = idempotency
+        self._rate_limiter = rate_limiter
+        self._metrics = metrics or NoMetrics()
+        self._execution = JobExecution(
+            emails, jobs, runner, classifier, pipeline, clock, self._metrics
+        )
+        # Requests with the same key wait for each other, so one job is created.
+        self._key_locks: dict[tuple[UUID, str], _KeyLock] = {}
+
+    async def run_email(self, job_id: str, email_id: UUID) -> None:
+        """Run one email of a job and commit its outcome. Called by every runner."""
+        await self._execution.run_email(job_id, email_id)
 
     async def submit_classify(
-        self, user_id: UUID, email_ids: Sequence[UUID], force: bool = False
+        self,
+        user_id: UUID,
+        email_ids: Sequence[UUID],
+        force: bool = False,
+        idempotency_key: str | None = None,
     ) -> BatchJob:
-        ids = validate_selection(JobKind.CLASSIFY, email_ids)
-        check_submission(JobKind.CLASSIFY, ids, await self._emails.statuses(user_id, ids))
-        job = self._new_job(JobKind.CLASSIFY, user_id, ids, force)
-        await self._jobs.create(job, self._max_active)
-        await self._start(job)
+        return await self._submit(JobKind.CLASSIFY, user_id, email_ids, force, idempotency_key)
+
+    async def submit_process(
+        self, user_id: UUID, email_ids: Sequence[UUID], idempotency_key: str | None = None
+    ) -> BatchJob:
+        return await self._submit(JobKind.PROCESS, user_id, email_ids, False, idempotency_key)
+
+    async def status(self, user_id: UUID, job_id: str) -> BatchJob:
+        """The job, for its owner only: anyone else gets the same 'not found'."""
+        job = await self._jobs.get(job_id)
+        if job is None or job.user_id != user_id:
+            raise JobNotFound()
         return job
 
-    async def submit_process(self, user_id: UUID, email_ids: Sequence[UUID]) -> BatchJob:
-        ids = validate_selection(JobKind.PROCESS, email_ids)
-        job = self._new_job(JobKind.PROCESS, user_id, ids)
-        claim = await self._emails.claim(user_id, ids, job.id)
+    async def list_jobs(self, user_id: UUID, limit: int, cursor: str | None) -> Page[BatchJob]:
+        return await self._jobs.list_for_user(user_id, limit, cursor)
+
+    async def cancel(self, user_id: UUID, job_id: str) -> BatchJob:
+        """Release the emails not yet started; those in flight finish; the job ends cancelled."""
+        job = await self.status(user_id, job_id)
+        if job.is_finished:
+            raise JobConflict(f"The job has already finished ({job.status.value})")
+        unstarted = self._runner.cancel(job_id)
+        if unstarted and job.kind is JobKind.PROCESS:
+            await self._emails.release(job_id, unstarted)
+        updated = await self._jobs.record_cancelled(job_id, unstarted, self._clock.now())
+        for _ in unstarted:
+            self._metrics.email_finished(job.kind, "cancelled")
+        return updated or job
+
+    async def retry(self, user_id: UUID, job_id: str) -> BatchJob:
+        """A new job of the same kind over the emails that failed, under every normal rule."""
+        job = await self.status(user_id, job_id)
+        if not job.is_finished:
+            raise JobConflict("The job has not finished yet")
+        failed = job.failed_ids()
+        if not failed:
+            raise JobConflict("Nothing failed in this job")
+        return await self._submit(job.kind, user_id, failed, job.force, None)
+
+    async def watch(self, job: BatchJob, heartbeat: float) -> AsyncIterator[BatchJob | None]:
+        """Each new state of ``job`` until it finishes; None when ``heartbeat``
+        seconds pass without a change (so a stream can send a keep-alive)."""
+        revision = -1
+        current: BatchJob | None = job
+        while current is not None:
+            if current.revision != revision:
+                revision = current.revision
+                yield current
+            elif not current.is_finished:
+                yield None
+            if current.is_finished:
+                return
+            current = await self._jobs.wait_change(job.id, revision, heartbeat)
+
+    async def _submit(
+        self,
+        kind: JobKind,
+        user_id: UUID,
+        email_ids: Sequence[UUID],
+        force: bool,
+        key: str | None,
+    ) -> BatchJob:
+        if key is None or self._idempotency is None:
+            return await self._admit(kind, user_id, email_ids, force)
+        slot = self._key_locks.setdefault((user_id, key), _KeyLock())
+        slot.users += 1
+        try:
+            async with slot.lock:
+                fingerprint = _fingerprint(kind, email_ids, force)
+                seen = await self._idempotency.lookup(user_id, key)
+                if seen is not None:
+                    if seen[0] != fingerprint:
+                        raise IdempotencyKeyReused()
+                    first = await self._jobs.get(seen[1])
+                    if first is not None and first.user_id == user_id:
+                        return first
+                job = await self._admit(kind, user_id, email_ids, force)
+                await self._idempotency.remember(user_id, key, fingerprint, job.id)
+                return job
+        finally:
+            slot.users -= 1
+            if not slot.users:
+                del self._key_locks[(user_id, key)]
+
+    async def _admit(
+        self, kind: JobKind, user_id: UUID, email_ids: Sequence[UUID], force: bool
+    ) -> BatchJob:
+        if self._rate_limiter is not None:
+            wait = await self._rate_limiter.acquire(user_id)
+            if wait > 0:
+                raise RateLimited(wait)
+        ids = validate_selection(kind, email_ids)
+        now = self._clock.now()
+        job = BatchJob(kind.new_job_id(), kind, user_id, ids, now, now, force=force)
+        if kind is JobKind.CLASSIFY:
+            check_submission(kind, ids, await self._emails.statuses(user_id, ids))
+            await self._jobs.create(job, self._max_active)
+        else:
+            await self._claim_and_create(job)
+        await self._start(job)
+        self._metrics.job_submitted(kind)
+        return job
+
+    async def _claim_and_create(self, job: BatchJob) -> None:
+        claim = await self._emails.claim(job.user_id, job.email_ids, job.id)
         if claim.missing:
             raise EmailsNotFound(claim.missing)
         if not claim.claimed:
@@ -71,8 +188,6 @@ class BatchService:
         except TooManyActiveJobs:
             await self._emails.release(job.id)
             raise
-        await self._start(job)
-        return job
 
     async def _start(self, job: BatchJob) -> None:
         """Hand the job to the runner; if it refuses (shutting down), undo the submission."""
@@ -84,69 +199,16 @@ class BatchService:
             await self._jobs.record_cancelled(job.id, list(job.email_ids), self._clock.now())
             raise
 
-    async def status(self, user_id: UUID, job_id: str) -> BatchJob:
-        """The job, for its owner only: anyone else gets the same 'not found'."""
-        job = await self._jobs.get(job_id)
-        if job is None or job.user_id != user_id:
-            raise JobNotFound()
-        return job
 
-    async def run_email(self, job_id: str, email_id: UUID) -> None:
-        """Run one email of a job and commit its outcome. Called by every runner."""
-        job = await self._jobs.start(job_id, self._clock.now())
-        if job is None or job.is_finished or job.has_outcome(email_id):
-            return
-        try:
-            email = await self._emails.get(job.user_id, email_id)
-            if email is None:
-                await self._fail(job, email_id, "email no longer exists")
-                return
-            if job.kind is JobKind.CLASSIFY:
-                usage = await self._classify(job, email)
-            else:
-                usage = await self._process(job, email)
-        except ProviderError as exc:
-            await self._fail(job, email_id, exc.reason)
-            if exc.fatal:
-                await self._abort(job, exc.reason)
-            return
-        except Exception as exc:  # a bug or a lost database: report it, keep the job going
-            log.error(
-                "email step crashed job=%s email=%s error=%s", job_id, email_id, type(exc).__name__
-            )
-            await self._fail(job, email_id, UNEXPECTED)
-            return
-        await self._jobs.record(job.id, email_id, self._clock.now(), usage=usage)
+class _KeyLock:
+    __slots__ = ("lock", "users")
 
-    async def _classify(self, job: BatchJob, email: Email) -> Usage:
-        if email.is_classified and not job.force:
-            return Usage()
-        result = await self._classifier.classify(email)
-        await self._emails.save_classification(email.id, result.intent, result.confidence)
-        return result.usage
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
 
-    async def _process(self, job: BatchJob, email: Email) -> Usage:
-        result = await self._pipeline.run(email)
-        await self._emails.finish_claimed(email.id, job.id, result)
-        return result.usage
 
-    async def _fail(self, job: BatchJob, email_id: UUID, reason: str) -> None:
-        message = f"{job.kind.failure_prefix}: {reason}"
-        if job.kind is JobKind.PROCESS:
-            try:
-                await self._emails.finish_claimed(email_id, job.id, None, error=message)
-            except Exception as exc:
-                # Still claimed: startup recovery gives the email back later.
-                log.error("could not record failure job=%s error=%s", job.id, type(exc).__name__)
-        await self._jobs.record(job.id, email_id, self._clock.now(), error=message)
-
-    async def _abort(self, job: BatchJob, reason: str) -> None:
-        """No later call can succeed: fail the emails not yet started without calling out."""
-        for email_id in self._runner.cancel(job.id):
-            await self._fail(job, email_id, reason)
-
-    def _new_job(
-        self, kind: JobKind, user_id: UUID, ids: tuple[UUID, ...], force: bool = False
-    ) -> BatchJob:
-        now = self._clock.now()
-        return BatchJob(kind.new_job_id(), kind, user_id, ids, now, now, force=force)
+def _fingerprint(kind: JobKind, email_ids: Sequence[UUID], force: bool) -> str:
+    """What makes two submissions 'the same body' for an Idempotency-Key."""
+    canonical = f"{kind.value}|{int(force)}|" + ",".join(str(i) for i in email_ids)
+    return hashlib.sha256(canonical.encode()).hexdigest()

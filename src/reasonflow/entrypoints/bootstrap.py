@@ -12,10 +12,10 @@ from datetime import timedelta
 from reasonflow.adapters.auth.passwords import Argon2PasswordHasher
 from reasonflow.adapters.auth.tokens import JwtTokens, load_or_create_secret
 from reasonflow.adapters.clock import SystemClock
+from reasonflow.adapters.jobs.limits import InMemoryIdempotencyStore, TokenBucketRateLimiter
 from reasonflow.adapters.jobs.memory import InMemoryJobStore
 from reasonflow.adapters.jobs.runner import AsyncioJobRunner
-from reasonflow.adapters.llm.rules import RuleBasedClassifier, TemplateDrafter
-from reasonflow.adapters.mail.outbox import OutboxMailer
+from reasonflow.adapters.metrics import PrometheusMetrics
 from reasonflow.adapters.sql.emails import SqlEmailRepository
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.adapters.sql.migrate import upgrade
@@ -26,6 +26,7 @@ from reasonflow.domain.pipeline import StagedPipeline
 from reasonflow.domain.ports import Clock, IntentClassifier, ReplyDrafter
 from reasonflow.domain.rules import ReviewPolicy
 from reasonflow.domain.services import BatchService
+from reasonflow.entrypoints.providers import build_mailer, build_provider, close_provider
 from reasonflow.entrypoints.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Services:
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
     ready: Callable[[], Awaitable[bool]] = _always_ready
+    metrics: PrometheusMetrics | None = None
 
     async def start(self) -> None:
         for hook in self.on_start:
@@ -84,7 +86,7 @@ def build_admin(settings: Settings) -> AdminServices:
     return AdminServices(
         accounts=AccountService(SqlUserRepository(database), Argon2PasswordHasher(), clock),
         inbox=InboxService(
-            SqlEmailRepository(database, clock), OutboxMailer(database, clock), clock
+            SqlEmailRepository(database, clock), build_mailer(settings, database, clock), clock
         ),
         database=database,
     )
@@ -101,14 +103,23 @@ def build_services(
     (tests use this to run the real app over a controllable provider).
     """
     clock = SystemClock()
-    classifier = classifier or RuleBasedClassifier()
-    drafter = drafter or TemplateDrafter()
+    if classifier is None or drafter is None:
+        chosen_classifier, chosen_drafter = build_provider(settings)
+        classifier = classifier or chosen_classifier
+        drafter = drafter or chosen_drafter
     database = Database(settings.database_url)
     emails = SqlEmailRepository(database, clock)
-    mailer = OutboxMailer(database, clock)
+    mailer = build_mailer(settings, database, clock)
     policy = ReviewPolicy(settings.auto_approve_threshold, settings.auto_send)
-    store = InMemoryJobStore(clock, timedelta(seconds=settings.job_retention_seconds))
     runner = AsyncioJobRunner(settings.llm_max_concurrency, settings.effective_job_concurrency)
+    store = InMemoryJobStore(
+        clock,
+        timedelta(seconds=settings.job_retention_seconds),
+        on_finished=lambda job: metrics.job_finished(job),
+    )
+    metrics = PrometheusMetrics(
+        jobs_in_flight=lambda: store.unfinished_count, emails_in_flight=lambda: runner.in_flight
+    )
     batch = BatchService(
         emails,
         store,
@@ -117,6 +128,9 @@ def build_services(
         StagedPipeline(classifier, drafter, emails, mailer, policy),
         clock,
         settings.max_active_jobs,
+        idempotency=InMemoryIdempotencyStore(clock),
+        rate_limiter=TokenBucketRateLimiter(settings.submit_rate_per_minute),
+        metrics=metrics,
     )
     runner.bind(batch.run_email)
     background: list[asyncio.Task[None]] = []
@@ -135,6 +149,7 @@ def build_services(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await close_provider(classifier, drafter)
         await database.dispose()
 
     async def ready() -> bool:
@@ -149,4 +164,5 @@ def build_services(
         on_start=[start],
         on_stop=[stop],
         ready=ready,
+        metrics=metrics,
     )

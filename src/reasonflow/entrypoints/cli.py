@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from reasonflow.domain.errors import DomainError, EmailTaken
 from reasonflow.domain.model import User
 from reasonflow.entrypoints.bootstrap import AdminServices, build_admin
+from reasonflow.entrypoints.client import register_client_commands
 from reasonflow.entrypoints.demo_data import demo_inbox
 from reasonflow.entrypoints.settings import Settings, SettingsError, load_settings
 
@@ -23,6 +24,9 @@ DEMO_NAMESPACE = uuid.UUID("7f1c2a9e-5b1d-4c53-9a51-0c6f0b7f6d10")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if hasattr(args, "run_client"):
+        # Client commands talk to a server over HTTP: the server's settings play no part.
+        return int(args.run_client(args))
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -30,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result: int = args.run(settings, args)
+    except SettingsError as exc:
+        # Some settings (the provider) are only checked when the app is built.
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return 2
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
@@ -59,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("email")
     create.add_argument("--password-stdin", action="store_true", help="read it from stdin")
     create.set_defaults(run=_user_create)
+
+    register_client_commands(commands)
     return parser
 
 

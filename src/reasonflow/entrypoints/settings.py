@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import msgspec
 
 PREFIX = "REASONFLOW_"
-SECRET_FIELDS = frozenset({"jwt_secret", "llm_api_key"})
+SECRET_FIELDS = frozenset({"jwt_secret", "llm_api_key", "smtp_url"})
 #: Variables read by the CLI client rather than the server.
 CLIENT_VARIABLES = frozenset({"REASONFLOW_URL", "REASONFLOW_TOKEN_FILE"})
 
@@ -50,6 +50,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     job_retention_seconds: Positive = 86_400
     max_active_jobs: Positive = 10
     shutdown_grace_seconds: Annotated[float, msgspec.Meta(ge=0)] = 10.0
+    stream_heartbeat_seconds: PositiveFloat = 15.0
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -60,11 +61,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             )
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:
             raise SettingsError(f"{PREFIX}JWT_SECRET: must be at least 32 characters long")
-        if self.llm_model != "rules":
-            raise SettingsError(
-                f"{PREFIX}LLM_MODEL: only the offline 'rules' provider is available in this "
-                "build; LiteLLM models are not installed yet"
-            )
+        if not self.llm_model.strip():
+            raise SettingsError(f"{PREFIX}LLM_MODEL: 'rules' or a LiteLLM model string")
+        if self.smtp_url is not None:
+            from reasonflow.adapters.mail.smtp import SmtpConfig
+
+            try:
+                SmtpConfig.from_url(self.smtp_url)
+            except ValueError as exc:  # the reason never repeats the URL (it holds a password)
+                raise SettingsError(f"{PREFIX}SMTP_URL: {exc}") from None
 
     def __repr__(self) -> str:
         shown = ", ".join(

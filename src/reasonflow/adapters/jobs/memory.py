@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import heapq
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from reasonflow.domain.errors import InvalidCursor, TooManyActiveJobs
-from reasonflow.domain.model import BatchJob, Page, Usage
+from reasonflow.domain.model import BatchJob, JobKind, Page, Usage
 from reasonflow.domain.ports import Clock, JobStore
 
 
@@ -22,8 +24,16 @@ class InMemoryJobStore(JobStore):
     access and periodically from ``run_sweeper``.
     """
 
-    def __init__(self, clock: Clock, retention: timedelta) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        retention: timedelta,
+        on_finished: Callable[[BatchJob], None] | None = None,
+    ) -> None:
         self._clock = clock
+        self._on_finished = on_finished
+        # One event per watched job, set and dropped at its next change.
+        self._changed: dict[str, _Watch] = {}
         self._retention = retention
         self._jobs: dict[str, BatchJob] = {}
         self._expiry: list[tuple[datetime, str]] = []
@@ -49,8 +59,9 @@ class InMemoryJobStore(JobStore):
 
     async def start(self, job_id: str, now: datetime) -> BatchJob | None:
         job = self._jobs.get(job_id)
-        if job is not None:
+        if job is not None and job.revision == 0:
             job.start(now)
+            self._notify(job_id)
         return job
 
     async def record(
@@ -97,6 +108,33 @@ class InMemoryJobStore(JobStore):
     async def unfinished_ids(self) -> set[str]:
         return {i for i, job in self._jobs.items() if not job.is_finished}
 
+    @property
+    def unfinished_count(self) -> int:
+        return len(self._jobs) - len(self._finished)
+
+    async def wait_change(
+        self, job_id: str, after_revision: int, patience: float
+    ) -> BatchJob | None:
+        job = self._jobs.get(job_id)
+        if job is None or job.revision > after_revision or job.is_finished:
+            return job
+        watch = self._changed.setdefault(job_id, _Watch())
+        watch.waiters += 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(watch.event.wait(), patience)
+        finally:
+            # A watcher that leaves (timeout, disconnect) takes its subscription along.
+            watch.waiters -= 1
+            if not watch.waiters and self._changed.get(job_id) is watch:
+                del self._changed[job_id]
+        return self._jobs.get(job_id)
+
+    @property
+    def watched(self) -> int:
+        """Jobs someone is waiting on right now."""
+        return len(self._changed)
+
     def sweep(self) -> int:
         """Evict every job whose retention has passed; returns how many."""
         now = self._clock.now()
@@ -105,6 +143,7 @@ class InMemoryJobStore(JobStore):
             _, job_id = heapq.heappop(self._expiry)
             job = self._jobs.pop(job_id, None)
             self._finished.discard(job_id)
+            self._notify(job_id)
             if job is not None:
                 self._by_user[job.user_id].pop(job_id, None)
                 if not self._by_user[job.user_id]:
@@ -118,7 +157,13 @@ class InMemoryJobStore(JobStore):
             await asyncio.sleep(interval)
             self.sweep()
 
+    def _notify(self, job_id: str) -> None:
+        watch = self._changed.pop(job_id, None)
+        if watch is not None:
+            watch.event.set()
+
     def _after_change(self, job: BatchJob) -> None:
+        self._notify(job.id)
         if not job.is_finished or job.completed_at is None or job.id in self._finished:
             return
         self._finished.add(job.id)
@@ -126,6 +171,16 @@ class InMemoryJobStore(JobStore):
         if self._active[job.user_id] <= 0:
             del self._active[job.user_id]
         heapq.heappush(self._expiry, (job.completed_at.astimezone(UTC) + self._retention, job.id))
+        if self._on_finished is not None:
+            self._on_finished(job)
+
+
+class _Watch:
+    __slots__ = ("event", "waiters")
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.waiters = 0
 
 
 def _encode_cursor(job_id: str) -> str:
@@ -134,6 +189,10 @@ def _encode_cursor(job_id: str) -> str:
 
 def _decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        padded = cursor + "=" * (-len(cursor) % 4)
+        job_id = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidCursor() from exc
+    if len(job_id) != 20 or JobKind.of_job_id(job_id) is None:
+        raise InvalidCursor()
+    return job_id

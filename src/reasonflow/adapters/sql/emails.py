@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func, insert, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -193,6 +194,27 @@ class SqlEmailRepository(EmailRepository):
                 .returning(t.c.id)
             )
             return result.first() is not None
+
+    async def add_many_new(self, emails: Sequence[Email]) -> int:
+        if not emails:
+            return 0
+        dialect = postgresql if self._db.engine.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(t)
+            .on_conflict_do_nothing(index_elements=[t.c.user_id, t.c.message_id])
+            .returning(t.c.id)
+        )
+        # In key order, so two imports inserting overlapping mail wait for each
+        # other on Postgres instead of deadlocking.
+        rows = sorted(
+            (email_values(e) for e in emails),
+            key=lambda v: (str(v["user_id"]), v["message_id"] or ""),
+        )
+        async with self._db.write() as s:
+            # Many parameter sets: SQLAlchemy sends them as multi-row INSERTs
+            # ("insertmanyvalues"), in batches below each driver's limits.
+            added = await s.execute(statement, rows)
+            return len(added.all())
 
 
 def _unique(ids: Collection[UUID]) -> list[UUID]:

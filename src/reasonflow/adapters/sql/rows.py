@@ -33,6 +33,7 @@ def email_values(email: Email) -> dict[str, Any]:
         "job_id": email.job_id,
         "previous_status": None if email.previous_status is None else email.previous_status.value,
         "last_error": email.last_error,
+        "message_id": email.message_id,
     }
 
 
@@ -56,6 +57,7 @@ def to_email(row: Row[Any]) -> Email:
         job_id=m["job_id"],
         previous_status=None if previous is None else EmailStatus(previous),
         last_error=m["last_error"],
+        message_id=m["message_id"],
     )
 
 

@@ -58,6 +58,8 @@ metadata = MetaData()
 STATUS_LEN = 32
 JOB_ID_LEN = 32
 ADDRESS_LEN = 320
+# RFC 5322's line limit: no header, Message-ID included, can be longer.
+MESSAGE_ID_LEN = 998
 
 users = Table(
     "users",
@@ -89,6 +91,8 @@ emails = Table(
     Column("job_id", String(JOB_ID_LEN)),
     Column("previous_status", String(STATUS_LEN)),
     Column("last_error", Text),
+    # Imported mail is idempotent by Message-ID per user (NULLs never collide).
+    Column("message_id", String(MESSAGE_ID_LEN)),
 )
 Index(
     "ix_emails_user_received",
@@ -100,6 +104,7 @@ Index("ix_emails_user_status", emails.c.user_id, emails.c.status)
 Index("ix_emails_job_id", emails.c.job_id)
 Index("ix_emails_thread_id", emails.c.thread_id)
 Index("ix_emails_user_sender", emails.c.user_id, emails.c.sender)
+Index("ux_emails_user_message_id", emails.c.user_id, emails.c.message_id, unique=True)
 
 outbox = Table(
     "outbox",

@@ -13,24 +13,40 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from reasonflow import __version__
+from reasonflow.adapters.metrics import CONTENT_TYPE
 from reasonflow.entrypoints.bootstrap import Services, build_services
-from reasonflow.entrypoints.http.controllers import (
-    AuthController,
-    BatchController,
-    EmailController,
-)
+from reasonflow.entrypoints.http.batch import BatchController
+from reasonflow.entrypoints.http.controllers import AuthController, EmailController
 from reasonflow.entrypoints.http.errors import exception_handlers
 from reasonflow.entrypoints.http.security import BearerTokenMiddleware
+from reasonflow.entrypoints.http.web import WebController
 from reasonflow.entrypoints.logs import configure_logging
 from reasonflow.entrypoints.settings import Settings, load_settings
 
-PUBLIC_PATHS = ["^/api/v1/auth/", "^/health$", "^/ready$", "^/schema"]
+PUBLIC_PATHS = [
+    "^/api/v1/auth/",
+    "^/health$",
+    "^/ready$",
+    "^/metrics$",
+    "^/schema",
+    "^/$",
+    "^/assets/",
+]
 
 
 @get("/health", tags=["ops"], media_type=MediaType.JSON)
 async def health() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
+
+
+@get("/metrics", tags=["ops"], media_type=CONTENT_TYPE)
+async def metrics(state: State) -> Response[bytes]:
+    """Prometheus exposition: jobs, emails by outcome, provider latency, work in flight."""
+    services: Services = state.services
+    if services.metrics is None:
+        return Response(b"", media_type=CONTENT_TYPE)
+    return Response(services.metrics.exposition(), media_type=CONTENT_TYPE)
 
 
 @get("/ready", tags=["ops"], media_type=MediaType.JSON)
@@ -69,7 +85,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     state: dict[str, Any] = {"services": wired, "settings": settings}
     return Litestar(
-        route_handlers=[AuthController, EmailController, BatchController, health, ready],
+        route_handlers=[
+            AuthController,
+            EmailController,
+            BatchController,
+            WebController,
+            health,
+            ready,
+            metrics,
+        ],
         middleware=[auth],
         exception_handlers=exception_handlers(),
         openapi_config=openapi,

@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from reasonflow.domain.errors import JobNotFound
+from reasonflow.adapters.mail.importer import parse_upload
 from reasonflow.domain.inbox import NewEmail
 from reasonflow.domain.model import EmailStatus, Intent
 from reasonflow.domain.ports import EmailFilter
 from reasonflow.entrypoints.bootstrap import Services
 from reasonflow.entrypoints.http.dto import (
-    AcceptedOut,
     ApproveIn,
-    ClassifyIn,
     Credentials,
     EmailIn,
     EmailOut,
     EmailPage,
-    JobOut,
-    ProcessIn,
+    ImportOut,
     TokenOut,
     UserOut,
 )
 from reasonflow.entrypoints.http.security import current_user
 
-JOB_ID_PATTERN = r"^(cls|prc)_[0-9a-f]{16}$"
+IMPORT_MAX_BYTES = 50 * 1024 * 1024
+IMPORT_TYPES = frozenset(
+    {"message/rfc822", "application/mbox", "application/octet-stream", "text/plain"}
+)
 
 
 def provide_services(state: State) -> Services:
@@ -80,6 +81,28 @@ class EmailController(Controller):
             data.subject, data.body, data.sender, data.recipient, data.received_at, data.thread_id
         )
         return EmailOut.of(await services.inbox.add(user_id, new))
+
+    @post("/import", status_code=HTTP_200_OK, request_max_body_size=IMPORT_MAX_BYTES)
+    async def import_mail(
+        self,
+        request: Request[UUID, Any, Any],
+        services: NamedDependency[Services],
+        user_id: NamedDependency[UUID],
+    ) -> ImportOut:
+        """Import one message (``message/rfc822``) or a mailbox (``application/mbox``).
+
+        Idempotent by Message-ID; malformed messages are reported and skipped.
+        """
+        content_type = request.headers.get("content-type", "")
+        if content_type.partition(";")[0].strip().lower() not in IMPORT_TYPES:
+            raise HTTPException(
+                status_code=415,
+                detail="Send message/rfc822 (one message) or application/mbox (a mailbox)",
+            )
+        data = await request.body()
+        items = parse_upload(data, content_type, now=services.clock.now())
+        report = await services.inbox.import_messages(user_id, items)
+        return ImportOut.of(report)
 
     @get("/")
     async def list_emails(
@@ -131,41 +154,3 @@ class EmailController(Controller):
         user_id: NamedDependency[UUID],
     ) -> EmailOut:
         return EmailOut.of(await services.inbox.send(user_id, email_id))
-
-
-class BatchController(Controller):
-    path = "/api/v1/emails/batch"
-    tags = ["batch"]
-    dependencies = AUTHENTICATED
-    security = [{"BearerToken": []}]
-
-    @post("/classify", status_code=HTTP_202_ACCEPTED)
-    async def classify(
-        self,
-        data: JSONBody[ClassifyIn],
-        services: NamedDependency[Services],
-        user_id: NamedDependency[UUID],
-    ) -> AcceptedOut:
-        job = await services.batch.submit_classify(user_id, data.email_ids, data.force)
-        return AcceptedOut.of(job)
-
-    @post("/process", status_code=HTTP_202_ACCEPTED)
-    async def process(
-        self,
-        data: JSONBody[ProcessIn],
-        services: NamedDependency[Services],
-        user_id: NamedDependency[UUID],
-    ) -> AcceptedOut:
-        job = await services.batch.submit_process(user_id, data.email_ids)
-        return AcceptedOut.of(job)
-
-    @get("/status/{job_id:str}")
-    async def status(
-        self,
-        job_id: FromPath[str],
-        services: NamedDependency[Services],
-        user_id: NamedDependency[UUID],
-    ) -> JobOut:
-        if len(job_id) != 20:
-            raise JobNotFound()
-        return JobOut.of(await services.batch.status(user_id, job_id))

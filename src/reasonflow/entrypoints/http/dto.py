@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from reasonflow.domain.inbox import ImportReport
 from reasonflow.domain.model import BatchJob, Email, EmailStatus, Intent, JobKind, JobStatus
 
 Address = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
@@ -80,6 +81,26 @@ class EmailOut(msgspec.Struct):
 class EmailPage(msgspec.Struct):
     items: list[EmailOut]
     next_cursor: str | None
+
+
+class ImportProblemOut(msgspec.Struct):
+    position: int
+    message_id: str | None
+    error: str
+
+
+class ImportOut(msgspec.Struct):
+    imported: int
+    duplicates: int
+    problems: list[ImportProblemOut]
+
+    @classmethod
+    def of(cls, report: ImportReport) -> ImportOut:
+        return cls(
+            report.imported,
+            report.duplicates,
+            [ImportProblemOut(p.position, p.message_id, p.error) for p in report.problems],
+        )
 
 
 class ApproveIn(Input):
@@ -160,6 +181,11 @@ class JobOut(msgspec.Struct):
                 job.usage.prompt_tokens, job.usage.completion_tokens, job.usage.cost_usd
             ),
         )
+
+
+class JobPage(msgspec.Struct):
+    items: list[JobOut]
+    next_cursor: str | None
 
 
 def iso(moment: datetime) -> str:

@@ -29,7 +29,10 @@ STATUS_OF: dict[type[Exception], int] = {
     errors.InvalidEmailTransition: 409,
     errors.JobConflict: 409,
     errors.EmailTaken: 409,
+    errors.IdempotencyKeyReused: 422,
     errors.TooManyActiveJobs: 429,
+    errors.RateLimited: 429,
+    errors.DeliveryFailed: 502,
 }
 
 
@@ -44,7 +47,11 @@ def error_body(status: int, detail: str, extra: object = None) -> dict[str, obje
 def domain_error(_: Request[Any, Any, Any], exc: Exception) -> Response[object]:
     assert isinstance(exc, errors.DomainError)
     status = next(code for kind, code in STATUS_OF.items() if isinstance(exc, kind))
-    headers = {"Retry-After": "30"} if status == 429 else None
+    headers = None
+    if isinstance(exc, errors.RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
+    elif status == 429:
+        headers = {"Retry-After": "30"}
     return Response(
         error_body(status, exc.message, exc.extra),
         status_code=status,

@@ -1,0 +1,56 @@
+"""The LiteLLM provider: the two model steps of the agent pipeline.
+
+Review and dispatch stay the domain's (``StagedPipeline`` with
+``ReviewPolicy``); only classification and drafting call the model, through
+one shared ``LiteLLMClient`` so both count against the same limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reasonflow.adapters.llm.litellm_answers import (
+    CLASSIFICATION_FORMAT,
+    DRAFT_FORMAT,
+    parse_classification,
+    parse_draft,
+)
+from reasonflow.adapters.llm.litellm_client import LiteLLMClient
+from reasonflow.adapters.llm.litellm_prompts import classification_messages, draft_messages
+from reasonflow.domain.errors import ProviderError
+from reasonflow.domain.model import Classification, Draft, Email, Intent
+from reasonflow.domain.ports import IntentClassifier, ReplyDrafter
+
+
+class LiteLLMClassifier(IntentClassifier):
+    def __init__(self, client: LiteLLMClient) -> None:
+        self._client = client
+
+    async def classify(self, email: Email) -> Classification:
+        completion = await self._client.complete(
+            classification_messages(email), CLASSIFICATION_FORMAT
+        )
+        try:
+            return parse_classification(completion.content, completion.usage)
+        except ProviderError as exc:
+            raise exc.with_usage(completion.usage) from None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+class LiteLLMDrafter(ReplyDrafter):
+    def __init__(self, client: LiteLLMClient) -> None:
+        self._client = client
+
+    async def draft(self, email: Email, intent: Intent, context: Sequence[Email]) -> Draft:
+        completion = await self._client.complete(
+            draft_messages(email, intent, context), DRAFT_FORMAT
+        )
+        try:
+            return parse_draft(completion.content, completion.usage)
+        except ProviderError as exc:
+            raise exc.with_usage(completion.usage) from None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

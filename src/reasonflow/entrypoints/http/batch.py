@@ -1,0 +1,145 @@
+"""Batch job routes: submit, follow (poll or stream), list, cancel, retry."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from reasonflow.domain.errors import JobNotFound
+from reasonflow.domain.model import BatchJob
+from reasonflow.entrypoints.bootstrap import Services
+from reasonflow.entrypoints.http.controllers import AUTHENTICATED
+from reasonflow.entrypoints.http.dto import AcceptedOut, ClassifyIn, JobOut, JobPage, ProcessIn
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Replays within 24 h return the first job; another body → 422.",
+    ),
+]
+#: Clients reconnecting to a closed stream wait this long (ms) first.
+STREAM_RETRY_MS = 2000
+
+
+def _job_id(job_id: str) -> str:
+    # Anything that cannot be a job id is simply not found.
+    if len(job_id) != 20:
+        raise JobNotFound()
+    return job_id
+
+
+class BatchController(Controller):
+    path = "/api/v1/emails/batch"
+    tags = ["batch"]
+    dependencies = AUTHENTICATED
+    security = [{"BearerToken": []}]
+
+    @post("/classify", status_code=HTTP_202_ACCEPTED)
+    async def classify(
+        self,
+        data: JSONBody[ClassifyIn],
+        services: NamedDependency[Services],
+        user_id: NamedDependency[UUID],
+        idempotency_key: IdempotencyKey = None,
+    ) -> AcceptedOut:
+        job = await services.batch.submit_classify(
+            user_id, data.email_ids, data.force, idempotency_key
+        )
+        return AcceptedOut.of(job)
+
+    @post("/process", status_code=HTTP_202_ACCEPTED)
+    async def process(
+        self,
+        data: JSONBody[ProcessIn],
+        services: NamedDependency[Services],
+        user_id: NamedDependency[UUID],
+        idempotency_key: IdempotencyKey = None,
+    ) -> AcceptedOut:
+        job = await services.batch.submit_process(user_id, data.email_ids, idempotency_key)
+        return AcceptedOut.of(job)
+
+    @get("/status/{job_id:str}")
+    async def status(
+        self,
+        job_id: FromPath[str],
+        services: NamedDependency[Services],
+        user_id: NamedDependency[UUID],
+    ) -> JobOut:
+        return JobOut.of(await services.batch.status(user_id, _job_id(job_id)))
+
+    @get("/status/{job_id:str}/stream")
+    async def stream(
+        self,
+        job_id: FromPath[str],
+        services: NamedDependency[Services],
+        user_id: NamedDependency[UUID],
+        state: State,
+    ) -> ServerSentEvent:
+        """One ``progress`` event with the status body per change; closes when finished."""
+        job = await services.batch.status(user_id, _job_id(job_id))
+        heartbeat: float = state.settings.stream_heartbeat_seconds
+        return ServerSentEvent(
+            _events(services, job, heartbeat),
+            retry_duration=STREAM_RETRY_MS,
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    @get("/jobs")
+    async def jobs(
+        self,
+        services: NamedDependency[Services],
+        user_id: NamedDependency[UUID],
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+    ) -> JobPage:
+        page = await services.batch.list_jobs(user_id, limit, cursor)
+        return JobPage([JobOut.of(j) for j in page.items], page.next_cursor)
+
+    @post("/{job_id:str}/cancel", status_code=HTTP_202_ACCEPTED)
+    async def cancel(
+        self,
+        job_id: FromPath[str],
+        services: NamedDependency[Services],
+        user_id: NamedDependency[UUID],
+    ) -> JobOut:
+        return JobOut.of(await services.batch.cancel(user_id, _job_id(job_id)))
+
+    @post("/{job_id:str}/retry", status_code=HTTP_202_ACCEPTED)
+    async def retry(
+        self,
+        job_id: FromPath[str],
+        services: NamedDependency[Services],
+        user_id: NamedDependency[UUID],
+    ) -> AcceptedOut:
+        return AcceptedOut.of(await services.batch.retry(user_id, _job_id(job_id)))
+
+
+async def _events(
+    services: Services, job: BatchJob, heartbeat: float
+) -> AsyncIterator[ServerSentEventMessage]:
+    gauge = services.metrics.streams_open if services.metrics else None
+    if gauge is not None:
+        gauge.inc()
+    try:
+        async for state in services.batch.watch(job, heartbeat):
+            if state is None:
+                yield ServerSentEventMessage(comment="keep-alive", data=None)
+                continue
+            body = msgspec.json.encode(JobOut.of(state)).decode()
+            yield ServerSentEventMessage(event="progress", data=body, id=state.revision)
+    finally:
+        # Runs on a normal end and when the client goes away (the task is cancelled).
+        if gauge is not None:
+            gauge.dec()

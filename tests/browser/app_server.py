@@ -1,0 +1,57 @@
+"""The production app over a provider a browser test can steer by subject.
+
+Run as ``python -m tests.browser.app_server --port N``. Every provider call
+takes ``--delay`` seconds (``--slow-delay`` when the email's subject or body
+contains ``[slow]``), and emails marked ``[fail]`` fail with a provider error,
+so a test can watch a job advance, fail in part, and be cancelled. (A marker at
+the end of a long body steers an email without showing in the inbox.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+import uvicorn
+
+from reasonflow.adapters.llm.rules import RuleBasedClassifier
+from reasonflow.domain.errors import ProviderError
+from reasonflow.domain.model import Classification, Email
+from reasonflow.domain.ports import IntentClassifier
+from reasonflow.entrypoints.bootstrap import build_services
+from reasonflow.entrypoints.http.app import create_app
+from reasonflow.entrypoints.settings import load_settings
+
+FAIL = "[fail]"
+SLOW = "[slow]"
+
+
+class SteeredClassifier(IntentClassifier):
+    def __init__(self, delay: float, slow_delay: float) -> None:
+        self._delay = delay
+        self._slow_delay = slow_delay
+        self._rules = RuleBasedClassifier()
+
+    async def classify(self, email: Email) -> Classification:
+        text = f"{email.subject}\n{email.body}"
+        await asyncio.sleep(self._slow_delay if SLOW in text else self._delay)
+        if FAIL in text:
+            raise ProviderError("API rate limit exceeded")
+        return await self._rules.classify(email)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay", type=float, default=0.2)
+    parser.add_argument("--slow-delay", type=float, default=2.0)
+    args = parser.parse_args()
+    settings = load_settings()
+    classifier = SteeredClassifier(args.delay, args.slow_delay)
+    app = create_app(settings, build_services(settings, classifier=classifier))
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
+
+
+if __name__ == "__main__":
+    main()

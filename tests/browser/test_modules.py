@@ -1,0 +1,83 @@
+"""The UI's pure modules, run in the browser as the page loads them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+pytestmark = pytest.mark.e2e
+
+
+def run(page: Page, script: str, arg: Any = None) -> Any:
+    page.goto("/")
+    return page.evaluate(script, arg)
+
+
+def test_the_sse_parser_survives_any_chunking(page: Page) -> None:
+    stream = (
+        "retry: 2000\r\n"
+        ": keep-alive\r\n\r\n"
+        'event: progress\r\nid: 3\r\ndata: {"processed":1}\r\n\r\n'
+        "data: first line\ndata: second line\n\n"
+        "event: progress\rdata:no-space\r\r"
+        "data: unfinished"
+    )
+    events = run(
+        page,
+        """async text => {
+            const { createParser } = await import('/assets/sse.js');
+            const results = [];
+            for (let size = 1; size <= text.length; size++) {
+                const seen = [];
+                const parser = createParser(e => seen.push(e));
+                for (let i = 0; i < text.length; i += size) parser.feed(text.slice(i, i + size));
+                results.push(JSON.stringify(seen));
+            }
+            return results;
+        }""",
+        stream,
+    )
+    assert len(set(events)) == 1, "the same events whatever the chunk size"
+    assert events[0] == (
+        '[{"type":"progress","data":"{\\"processed\\":1}","id":"3"},'
+        '{"type":"message","data":"first line\\nsecond line","id":"3"},'
+        '{"type":"progress","data":"no-space","id":"3"}]'
+    )
+
+
+def test_limits_warn_from_90_percent(page: Page) -> None:
+    states = run(
+        page,
+        """async () => {
+            const { limitState } = await import('/assets/selection.js');
+            const at = (kind, n) => { const s = limitState(kind, n); return [s.near, s.over]; };
+            return {
+                process: [44, 45, 50, 51].map(n => at('process', n)),
+                classify: [89, 90, 100, 101].map(n => at('classify', n)),
+            };
+        }""",
+    )
+    expected = [[False, False], [True, False], [True, False], [False, True]]
+    assert states == {"process": expected, "classify": expected}
+
+
+def test_conflict_messages_name_the_emails(page: Page) -> None:
+    message = run(
+        page,
+        """async () => {
+            const { describeError } = await import('/assets/messages.js');
+            const { ApiError } = await import('/assets/api.js');
+            const error = new ApiError(409, {
+                detail: 'Some emails cannot be processed now: already processing or sent',
+                extra: { conflicts: { a: 'processing', b: 'sent' } },
+            });
+            return describeError(error, id => ({ a: 'Alpha', b: 'Beta' })[id]);
+        }""",
+    )
+    assert message["title"] == (
+        "These 2 emails are already being processed by another job or were already sent"
+    )
+    assert message["emails"] == [{"id": "a", "subject": "Alpha"}, {"id": "b", "subject": "Beta"}]
+    assert message["action"] == {"label": "Deselect them", "ids": ["a", "b"]}

@@ -1,0 +1,85 @@
+"""The screenshots in docs/ui.md, taken from a real run over the demo inbox.
+
+The data and the moment are fixed so that a new run gives the same pictures:
+emails arrive at fixed times, and the modal is captured while the fifth email
+(marked ``[slow]`` at the end of its body, out of sight) holds the job at
+"Processing 4 of 8".
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from reasonflow.entrypoints.demo_data import DEMO_EMAILS
+from tests.browser.support import (
+    Account,
+    NewEmail,
+    ServerUnderTest,
+    dialog,
+    rows,
+    selection_count,
+    sign_in,
+)
+
+pytestmark = pytest.mark.e2e
+
+IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
+SHOWN = 14  # emails in the picture's inbox
+#: The modal's job: rows 0..7 in this order; row 1 fails, row 4 is slow.
+FAILS, SLOW = 1, 4
+
+
+def demo_emails() -> list[NewEmail]:
+    newest_first = sorted(DEMO_EMAILS, key=lambda e: e.minutes_ago)[:SHOWN]
+    emails = []
+    for index, demo in enumerate(newest_first):
+        body = demo.body
+        if index == FAILS:
+            body += "\n\n" + " " * 200 + "[fail]"
+        if index == SLOW:
+            body += "\n\n" + " " * 200 + "[slow]"
+        emails.append(NewEmail(demo.subject, body, demo.sender, demo.minutes_ago))
+    return emails
+
+
+def wait_finished(account: Account, job_id: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = account.client.get(
+            f"/api/v1/emails/batch/status/{job_id}", headers=account.headers
+        ).json()
+        if status["status"] in ("completed", "failed", "cancelled"):
+            return
+        assert time.monotonic() < deadline, status
+        time.sleep(0.05)
+
+
+def test_screenshots_of_the_inbox_and_the_modal(page: Page, server: ServerUnderTest) -> None:
+    page.emulate_media(reduced_motion="reduce")  # no transition caught half-way
+    account = server.register("demo@reasonflow.local")
+    ids = account.add(demo_emails())
+    # The older half was processed earlier: the picture shows intents and outcomes.
+    wait_finished(account, account.submit("process", ids[8:])["job_id"])
+    sign_in(page, account)
+    expect(rows(page)).to_have_count(SHOWN)
+    expect(rows(page).nth(SHOWN - 1)).not_to_contain_text("Not classified")
+
+    for index in range(8):
+        rows(page).nth(index).get_by_role("checkbox").check()
+    expect(selection_count(page)).to_have_text("8 emails selected")
+    page.mouse.move(0, 0)  # no hover highlight in the picture
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=IMAGES / "inbox-selection.png", animations="disabled")
+
+    page.get_by_role("button", name="Classify Selected").click()
+    modal = dialog(page)
+    expect(modal.locator("#modal-status")).to_have_text("Processing 4 of 8 emails...")
+    expect(modal.locator("#count-failed")).to_have_text("1")
+    page.screenshot(path=IMAGES / "progress-modal.png", animations="disabled")
+
+    expect(modal.locator("#modal-status")).to_have_text("Done: 7 of 8 emails succeeded, 1 failed.")
+    modal.get_by_role("button", name="Close").click()

@@ -1,0 +1,184 @@
+"""The SMTP mailer against an aiosmtpd server on 127.0.0.1, and through the app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+
+from reasonflow.adapters.mail.smtp import MailDeliveryError, SmtpConfig, SmtpMailer
+from tests.conftest import AppFactory, sign_in
+from tests.fakes_llm import make_email
+from tests.llm.conftest import free_port
+from tests.support import wait_for
+
+PASSWORD = "p@ss:w0rd/secret"
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives and refuses ``nobody@``."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[Envelope, Message]] = []
+
+    async def handle_RCPT(
+        self, server: Any, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address.startswith("nobody@"):
+            return "550 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.content, bytes)
+        self.messages.append((envelope, message_from_bytes(envelope.content)))
+        return "250 Message accepted"
+
+
+def authenticate(
+    server: Any, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and auth_data.password == PASSWORD.encode()
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Inbox, int]]:
+    # aiosmtpd logs each connection from its own thread, sometimes after the
+    # test's captured stderr has closed; its INFO lines say nothing we check.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    inbox, port = Inbox(), free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def mailer(url: str) -> SmtpMailer:
+    return SmtpMailer(SmtpConfig.from_url(url))
+
+
+async def test_a_reply_is_delivered_to_the_sender(smtp_server: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_server
+    email = make_email("Pricing question", sender="Ada Lovelace <ada@example.com>")
+
+    await mailer(f"smtp://127.0.0.1:{port}?starttls=false").send(email, "Thanks, Ada!")
+
+    ((envelope, message),) = inbox.messages
+    assert envelope.mail_from == "demo@reasonflow.local"
+    assert envelope.rcpt_tos == ["ada@example.com"]
+    assert message["Subject"] == "Re: Pricing question"
+    assert message["To"] == "Ada Lovelace <ada@example.com>"
+    assert message.get_payload(decode=True).strip() == b"Thanks, Ada!"
+
+
+async def test_credentials_and_sender_come_from_the_url(smtp_server: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_server
+    url = f"smtp://bot:p%40ss%3Aw0rd%2Fsecret@127.0.0.1:{port}?starttls=false&from=bot@example.org"
+
+    await mailer(url).send(make_email("Hi"), "Hello back")
+
+    ((envelope, message),) = inbox.messages
+    assert envelope.mail_from == "bot@example.org" and message["From"] == "bot@example.org"
+
+
+@pytest.mark.parametrize(
+    ("url", "email_fields", "reason"),
+    [
+        (
+            "smtp://bot:wrong-password@127.0.0.1:{port}?starttls=false",
+            {},
+            "the mail server rejected the credentials",
+        ),
+        (
+            "smtp://127.0.0.1:{port}?starttls=false",
+            {"sender": "nobody@example.com"},
+            "the mail server refused the recipient",
+        ),
+        ("smtp://bot:x@127.0.0.1:{free}", {}, "could not reach the mail server"),
+        ("smtp://127.0.0.1:{port}?starttls=true", {}, "does not support"),
+    ],
+)
+async def test_failures_are_clear_and_keep_the_credentials_out(
+    smtp_server: tuple[Inbox, int], url: str, email_fields: dict[str, str], reason: str
+) -> None:
+    _, port = smtp_server
+    target = url.format(port=port, free=free_port())
+
+    with pytest.raises(MailDeliveryError) as caught:
+        await mailer(target).send(make_email("Hi", **email_fields), "Hello")
+
+    message = str(caught.value)
+    assert message.startswith("SMTP delivery failed: ") and reason in message
+    assert "wrong-password" not in message and target not in message
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_urls_are_parsed_with_sensible_defaults() -> None:
+    tls = SmtpConfig.from_url("smtps://u:pw@mail.example.com")
+    plain = SmtpConfig.from_url("smtp://mail.example.com:587?starttls=true&timeout=5")
+
+    assert (tls.host, tls.port, tls.use_tls, tls.username, tls.password) == (
+        "mail.example.com",
+        465,
+        True,
+        "u",
+        "pw",
+    )
+    assert (plain.port, plain.use_tls, plain.start_tls, plain.timeout) == (587, False, True, 5.0)
+    assert "pw" not in repr(tls)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://mail.example.com", "smtp:// or smtps://"),
+        ("smtp://", "no host"),
+        ("smtp://mail.example.com:99999", "port"),
+        ("smtp://mail.example.com?tls=yes", "unknown parameter 'tls'"),
+        ("smtp://mail.example.com?starttls=maybe", "starttls must be true or false"),
+        ("smtps://mail.example.com?starttls=true", "already TLS"),
+        ("smtp://mail.example.com?timeout=0", "timeout"),
+    ],
+)
+def test_bad_urls_are_refused(url: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        SmtpConfig.from_url(url)
+
+
+async def test_auto_send_delivers_through_smtp(
+    app_client: AppFactory, smtp_server: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp_server
+    client = await app_client(
+        smtp_url=f"smtp://127.0.0.1:{port}?starttls=false&from=replies@example.org",
+        auto_send=True,
+    )
+    api = await sign_in(client)
+    ids = await api.add_emails(3)
+
+    response = await api.post("/api/v1/emails/batch/process", {"email_ids": ids})
+    job = await api.finished_job(response.json()["job_id"])
+
+    assert job["succeeded"] == 3
+    await wait_for(lambda: _count(inbox), lambda n: n == 3)
+    recipients = sorted(e.rcpt_tos[0] for e, _ in inbox.messages)
+    assert recipients == [f"customer{n}@example.com" for n in range(3)]
+
+
+async def _count(inbox: Inbox) -> int:
+    return len(inbox.messages)
