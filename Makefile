@@ -11,7 +11,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 LINT_PATHS := src tests $(wildcard bench)
 
-.PHONY: help install run test lint format services clean
+.PHONY: help install run test lint format services browser clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,12 +32,15 @@ run: install ## migrate, seed the demo user and inbox, serve on 127.0.0.1:8000
 services: ## start PostgreSQL and Redis on 127.0.0.1 when they are down
 	bash scripts/services.sh
 
+browser: ## install Debian's Chromium for the browser tests when it is missing
+	bash scripts/browser.sh
+
 lint: install ## ruff, ruff format --check, mypy --strict
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 
-test: install services lint ## the whole suite (starts what it needs)
+test: install services browser lint ## the whole suite (starts what it needs)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 format: install ## apply ruff's fixes and formatting
