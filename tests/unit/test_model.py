@@ -172,6 +172,12 @@ class BatchJobMachine(RuleBasedStateMachine):
         assert all(self.job.has_outcome(i) == (i in self.outcomes) for i in self.ids)
 
     @invariant()
+    def a_finished_job_lets_its_email_ids_go(self) -> None:
+        expected = () if self.job.is_finished else tuple(self.ids)
+        assert self.job.email_ids == expected
+        assert self.job.total == len(self.ids)
+
+    @invariant()
     def usage_is_the_sum_of_accepted_outcomes(self) -> None:
         usage = self.job.usage
         assert usage.prompt_tokens == sum(u.prompt_tokens for u in self.usages)
@@ -279,6 +285,30 @@ def test_recording_the_same_cancellation_twice_changes_nothing() -> None:
     before = snapshot(job)
     assert job.record_cancelled([a], EPOCH + timedelta(seconds=2)) == 0
     assert snapshot(job) == before
+
+
+def test_a_finished_job_keeps_its_counters_and_failures_but_not_its_email_ids() -> None:
+    a, b, c = uuid4(), uuid4(), uuid4()
+    job = new_job(JobKind.CLASSIFY, [a, b, c])
+    job.record_success(a, EPOCH)
+    job.record_failure(b, "Classification failed: provider timed out", EPOCH)
+    assert job.email_ids == (a, b, c)
+    assert job.pending_ids() == [c]
+    job.record_success(c, EPOCH + timedelta(seconds=1))
+    assert job.status is JobStatus.COMPLETED
+    assert (job.total, job.processed, job.succeeded, job.failed) == (3, 3, 2, 1)
+    assert job.failed_ids() == [b]
+    # What a retained job no longer needs: one entry per email (docs/benchmarks.md, row 6).
+    assert job.email_ids == ()
+    assert job.pending_ids() == []
+    assert all(job.has_outcome(i) for i in (a, b, c))
+    assert not job.record_success(a, EPOCH + timedelta(seconds=2))
+
+
+def test_an_email_of_another_job_has_no_outcome_here() -> None:
+    job = new_job(JobKind.CLASSIFY, [uuid4(), uuid4()])
+    assert not job.has_outcome(FOREIGN)
+    assert not job.record_success(FOREIGN, EPOCH)
 
 
 def test_a_job_refuses_bad_shapes() -> None:

@@ -191,11 +191,17 @@ class BatchJob:
     ``processed + cancelled <= total``, counters never decrease, recording the
     same email twice changes nothing, and a finished job never changes again.
     The job finishes by itself when every email has an outcome.
+
+    A finished job is kept for a day only to answer status requests, which
+    need its counters and ``errors`` (the failed ids), not the list of its
+    emails: finishing lets ``email_ids`` go (it becomes ``()``), so a retained
+    job costs about 1 KiB instead of ~28 KiB (docs/benchmarks.md, row 6).
     """
 
     id: str
     kind: JobKind
     user_id: UUID
+    #: The job's emails in submission order while it runs; ``()`` once it has finished.
     email_ids: tuple[UUID, ...]
     created_at: datetime
     updated_at: datetime
@@ -210,21 +216,19 @@ class BatchJob:
     cancel_requested: bool = False
     #: Bumped by every change, so a watcher can tell a new state from a repeat.
     revision: int = 0
-    _done: set[UUID] = field(default_factory=set, repr=False)
-    _members: frozenset[UUID] = field(init=False, repr=False, compare=False)
+    total: int = field(init=False)
+    # The emails with no outcome yet, in submission order (a dict is an ordered set).
+    _pending: dict[UUID, None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.email_ids:
             raise ValueError("a job needs at least one email")
-        self._members = frozenset(self.email_ids)
-        if len(self._members) != len(self.email_ids):
+        self.total = len(self.email_ids)
+        self._pending = dict.fromkeys(self.email_ids)
+        if len(self._pending) != self.total:
             raise ValueError("email ids of a job must be unique")
         if JobKind.of_job_id(self.id) is not self.kind:
             raise ValueError("job id does not match its kind")
-
-    @property
-    def total(self) -> int:
-        return len(self.email_ids)
 
     @property
     def processed(self) -> int:
@@ -235,11 +239,14 @@ class BatchJob:
         return self.status.is_finished
 
     def has_outcome(self, email_id: UUID) -> bool:
-        return email_id in self._done
+        """Whether ``email_id``, one of this job's emails, has its outcome already."""
+        if email_id in self._pending:
+            return False
+        return self.is_finished or email_id in self.email_ids
 
     def pending_ids(self) -> list[UUID]:
         """Emails with no outcome yet, in submission order."""
-        return [i for i in self.email_ids if i not in self._done]
+        return list(self._pending)
 
     def failed_ids(self) -> list[UUID]:
         return [e.email_id for e in self.errors]
@@ -253,7 +260,7 @@ class BatchJob:
     def record_success(self, email_id: UUID, now: datetime, usage: Usage = NO_USAGE) -> bool:
         if not self._accepts(email_id):
             return False
-        self._done.add(email_id)
+        del self._pending[email_id]
         self.succeeded += 1
         self._after_outcome(now, usage)
         return True
@@ -263,7 +270,7 @@ class BatchJob:
     ) -> bool:
         if not self._accepts(email_id):
             return False
-        self._done.add(email_id)
+        del self._pending[email_id]
         self.failed += 1
         self.errors.append(JobError(email_id, error, now))
         self._after_outcome(now, usage)
@@ -277,13 +284,14 @@ class BatchJob:
         if not fresh and self.cancel_requested:
             return 0
         self.cancel_requested = True
-        self._done.update(fresh)
+        for email_id in fresh:
+            del self._pending[email_id]
         self.cancelled += len(fresh)
         self._after_outcome(now, NO_USAGE)
         return len(fresh)
 
     def _accepts(self, email_id: UUID) -> bool:
-        return not self.is_finished and email_id not in self._done and email_id in self._members
+        return not self.is_finished and email_id in self._pending
 
     def _after_outcome(self, now: datetime, usage: Usage) -> None:
         self.usage = self.usage + usage
@@ -291,7 +299,7 @@ class BatchJob:
             self.status = JobStatus.PROCESSING
         self.updated_at = now
         self.revision += 1
-        if len(self._done) == self.total:
+        if not self._pending:
             self._finish(now)
 
     def _finish(self, now: datetime) -> None:
@@ -302,3 +310,7 @@ class BatchJob:
         else:
             self.status = JobStatus.COMPLETED
         self.completed_at = now
+        # Every email has its outcome: the counters and errors say all that is left
+        # to say. A fresh dict, because one emptied by deletions keeps its table.
+        self.email_ids = ()
+        self._pending = {}
