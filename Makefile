@@ -11,7 +11,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 LINT_PATHS := src tests $(wildcard bench)
 
-.PHONY: help install run test lint format services browser clean
+.PHONY: help install run test lint format services browser bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,12 @@ lint: install ## ruff, ruff format --check, mypy --strict
 
 test: install services browser lint ## the whole suite (starts what it needs)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install services ## every benchmark of docs/benchmarks.md, one after another (~15 min)
+	@rc=0; for row in bench_llm_makespan bench_fairness bench_submit_latency bench_polling \
+		bench_job_memory bench_provider_overhead; do \
+		echo "== $$row"; $(BIN)/python -m bench.$$row || rc=1; \
+	done; exit $$rc
 
 format: install ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix $(LINT_PATHS)

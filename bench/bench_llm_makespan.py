@@ -27,12 +27,10 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,6 +40,7 @@ from bench.support import (
     machine,
     register,
     save,
+    scratch,
     server_env,
     spread,
     start_fake_llm,
@@ -130,12 +129,12 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {machine()}")
 
-    work = Path(tempfile.mkdtemp(prefix="bench-makespan-"))
     plan = {"ours": args.concurrency, "baseline": 1}
     wanted = {"ours": args.runs, "baseline": args.baseline_runs}
     ideal = math.ceil(args.emails / args.concurrency) * args.latency
     results: dict[str, list[Run]] = {name: [] for name, runs in wanted.items() if runs}
     with ExitStack() as stack:
+        work = stack.enter_context(scratch("bench-makespan-"))
         fake, llm_url = start_fake_llm(work, args.latency)
         stack.callback(fake.stop)
         servers: dict[str, Server] = {}

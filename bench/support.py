@@ -12,11 +12,13 @@ import json
 import math
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -46,6 +48,7 @@ class Proc:
 
     def __init__(self, argv: Sequence[str], env: dict[str, str], log: Path) -> None:
         self.log = log
+        log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
                 list(argv),
@@ -129,6 +132,16 @@ def start_server(work: Path, env: dict[str, str]) -> tuple[Proc, str]:
 
 
 @contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A temporary directory for a run's databases and logs, removed at the end."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
 def running(*procs: Proc) -> Iterator[None]:
     try:
         yield
@@ -160,7 +173,7 @@ def register(client: httpx.Client, address: str = "bench@example.com") -> tuple[
 
 
 async def _seed(database_url: str, owners: Sequence[uuid.UUID], per_owner: int) -> list[uuid.UUID]:
-    from sqlalchemy import insert
+    from sqlalchemy import insert, text
 
     from reasonflow.adapters.sql.engine import Database
     from reasonflow.adapters.sql.migrate import upgrade
@@ -196,13 +209,55 @@ async def _seed(database_url: str, owners: Sequence[uuid.UUID], per_owner: int) 
         for chunk in range(0, len(rows), 5000):
             async with db.write() as session:
                 await session.execute(insert(emails), rows[chunk : chunk + 5000])
+        if not db.is_sqlite:
+            # What autovacuum does within a minute of a bulk load (autovacuum_naptime):
+            # without statistics, Postgres plans as if the table were empty.
+            async with db.engine.begin() as conn:
+                await conn.execute(text("ANALYZE emails"))
     finally:
         await db.dispose()
     return ids
 
 
+PG_SERVER = os.environ.get(
+    "REASONFLOW_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+async def create_pg_database() -> str:
+    """A new, uniquely named database ``rf_bench_<hex>``; returns its SQLAlchemy URL."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = f"rf_bench_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_SERVER, timeout=10)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    server = make_url(PG_SERVER)
+    url = server.set(drivername="postgresql+asyncpg", database=name)
+    return url.render_as_string(hide_password=False)
+
+
+async def drop_pg_database(url: str) -> None:
+    """Drop a database ``create_pg_database`` made, closing what is still connected to it."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    if not name or not name.startswith("rf_bench_"):
+        raise ValueError(f"refusing to drop {name!r}: not a benchmark database")
+    admin = await asyncpg.connect(PG_SERVER, timeout=10)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 def seed_emails(database_url: str, owners: Sequence[uuid.UUID], per_owner: int) -> list[uuid.UUID]:
-    """Bulk-insert ``per_owner`` pending emails for each owner (multi-row INSERTs)."""
+    """Bulk-insert ``per_owner`` pending emails for each owner (multi-row INSERTs);
+    on Postgres, ``ANALYZE`` the table afterwards."""
     return asyncio.run(_seed(database_url, owners, per_owner))
 
 

@@ -195,7 +195,7 @@ class BatchJob:
     A finished job is kept for a day only to answer status requests, which
     need its counters and ``errors`` (the failed ids), not the list of its
     emails: finishing lets ``email_ids`` go (it becomes ``()``), so a retained
-    job costs about 1 KiB instead of ~28 KiB (docs/benchmarks.md, row 6).
+    100-email job costs ~0.8 KiB instead of ~28 KiB (docs/benchmarks.md, row 6).
     """
 
     id: str

@@ -141,6 +141,9 @@ def build_services(
         if released:
             log.warning("recovered %d emails left processing by a previous run", released)
         background.append(asyncio.create_task(store.run_sweeper(), name="job-sweeper"))
+        if database.is_sqlite:
+            checkpointer = database.run_checkpointer()
+            background.append(asyncio.create_task(checkpointer, name="wal-checkpointer"))
 
     async def stop() -> None:
         for job_id in await runner.stop(settings.shutdown_grace_seconds):

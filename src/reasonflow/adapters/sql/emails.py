@@ -69,19 +69,25 @@ class SqlEmailRepository(EmailRepository):
 
     async def statuses(self, user_id: UUID, ids: Sequence[UUID]) -> dict[UUID, EmailStatus]:
         async with self._db.read() as s:
-            return await _owned_statuses(s, user_id, ids, lock=False)
+            return await _owned_statuses(s, user_id, ids)
 
     async def claim(self, user_id: UUID, ids: Sequence[UUID], job_id: str) -> ClaimResult:
-        wanted = set(ids)
+        wanted = _unique(ids)
+        # The caller's rows among the ids, locked in id order (Postgres; SQLite's write
+        # transaction already excludes other writers), so concurrent claims queue up
+        # rather than deadlock, and each sees the other's committed result.
+        mine = (
+            select(t.c.id)
+            .where(t.c.user_id == user_id, t.c.id.in_(wanted))
+            .order_by(t.c.id)
+            .with_for_update()
+        )
         try:
             async with self._db.write() as s:
-                owned = await _owned_statuses(s, user_id, ids, lock=True)
-                refused = _refusal(ids, owned)
-                if refused is not None:
-                    return refused
+                # One statement when the claim succeeds, as it almost always does.
                 claimed = await s.execute(
                     update(t)
-                    .where(t.c.user_id == user_id, t.c.id.in_(list(wanted)), _claimable())
+                    .where(t.c.id.in_(mine.scalar_subquery()), _claimable())
                     .values(
                         status=EmailStatus.PROCESSING.value,
                         job_id=job_id,
@@ -91,11 +97,12 @@ class SqlEmailRepository(EmailRepository):
                     .returning(t.c.id)
                 )
                 if len(claimed.all()) < len(wanted):
-                    # The rows are locked above, so this is a last line of defence:
-                    # never keep part of a selection. Undo, report what is there now.
-                    raise _PartialClaim(await _owned_statuses(s, user_id, ids, lock=False))
-        except _PartialClaim as partial:
-            return _refusal(ids, partial.owned) or ClaimResult(False, [], {})
+                    # Missing, someone else's, or busy: never keep part of a selection.
+                    raise _Refused()
+        except _Refused:
+            # Rolled back; say why from what is there now.
+            owned = await self.statuses(user_id, ids)
+            return _refusal(ids, owned) or ClaimResult(claimed=False, missing=[], conflicts={})
         return ClaimResult(claimed=True, missing=[], conflicts={})
 
     async def save_classification(self, email_id: UUID, intent: Intent, confidence: float) -> None:
@@ -221,11 +228,8 @@ def _unique(ids: Collection[UUID]) -> list[UUID]:
     return list(dict.fromkeys(ids))
 
 
-class _PartialClaim(Exception):
+class _Refused(Exception):
     """Raised inside a claim's transaction to roll it back."""
-
-    def __init__(self, owned: dict[UUID, EmailStatus]) -> None:
-        self.owned = owned
 
 
 def _refusal(ids: Sequence[UUID], owned: dict[UUID, EmailStatus]) -> ClaimResult | None:
@@ -242,18 +246,11 @@ def _claimable() -> ColumnElement[bool]:
 
 
 async def _owned_statuses(
-    s: AsyncSession, user_id: UUID, ids: Sequence[UUID], *, lock: bool
+    s: AsyncSession, user_id: UUID, ids: Sequence[UUID]
 ) -> dict[UUID, EmailStatus]:
-    """Statuses of the requested emails ``user_id`` owns, in one query.
-
-    With ``lock`` the rows are locked in id order (Postgres; SQLite's write
-    transaction already excludes other writers), so concurrent claims queue up
-    rather than deadlock, and each sees the other's committed result.
-    """
+    """Statuses of the requested emails ``user_id`` owns, in one query."""
     if not ids:
         return {}
     query = select(t.c.id, t.c.status).where(t.c.user_id == user_id, t.c.id.in_(_unique(ids)))
-    if lock:
-        query = query.order_by(t.c.id).with_for_update()
     rows = (await s.execute(query)).all()
     return {row.id: EmailStatus(row.status) for row in rows}

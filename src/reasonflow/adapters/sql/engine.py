@@ -14,6 +14,12 @@ many small concurrent commits a batch job produces:
   ``DEFERRED``.
 * Writers of one process also queue on an ``asyncio.Lock`` rather than on
   SQLite's busy handler, which sleeps instead of waiting fairly.
+* The server checkpoints the WAL in the background (``run_checkpointer``).
+  Left to SQLite, the commit that takes the WAL past 1,000 pages copies them
+  into the database file and syncs it, ~10 ms during which that request, and
+  every writer queued behind it, waits (docs/benchmarks.md, row 4). SQLite's
+  own automatic checkpoint stays, for writes faster than the background keeps
+  up with and for processes that run none (the admin CLI).
 
 Nothing here connects until the first query.
 """
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +38,10 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 10_000
+CHECKPOINT_INTERVAL_SECONDS = 0.1
 
 # Execution option read by the ``begin`` hook: how a SQLite transaction starts.
 _SQLITE_BEGIN = "reasonflow_sqlite_begin"
@@ -97,6 +107,7 @@ class Database:
         self._readers = async_sessionmaker(reader, expire_on_commit=False)
         self._writers = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        self._writes = 0
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -116,6 +127,7 @@ class Database:
         )
         async with lock, self._writers() as session, session.begin():
             yield session
+        self._writes += 1
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query (readiness)."""
@@ -125,6 +137,32 @@ class Database:
         except Exception:
             return False
         return True
+
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file (SQLite), without waiting for or
+        blocking readers and writers (``PASSIVE``). Postgres needs nothing."""
+        if not self.is_sqlite:
+            return
+        async with self.engine.connect() as conn:
+            # On the driver's connection, outside any transaction: the ``begin``
+            # hook would otherwise start one and take the write lock.
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            async with driver.execute("PRAGMA wal_checkpoint(PASSIVE)") as cursor:
+                await cursor.fetchall()
+
+    async def run_checkpointer(self, interval: float = CHECKPOINT_INTERVAL_SECONDS) -> None:
+        """Checkpoint every ``interval`` seconds after a write; a background task."""
+        seen = self._writes
+        while True:
+            await asyncio.sleep(interval)
+            if self._writes == seen:
+                continue
+            seen = self._writes
+            try:
+                await self.checkpoint()
+            except Exception as exc:  # busy or gone for a moment: the next round retries
+                log.warning("WAL checkpoint failed error=%s", type(exc).__name__)
 
     async def dispose(self) -> None:
         """Close every pooled connection; call once at shutdown."""

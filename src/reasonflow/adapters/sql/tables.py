@@ -101,6 +101,8 @@ Index(
     emails.c.id.desc(),
 )
 Index("ix_emails_user_status", emails.c.user_id, emails.c.status)
+# Owner-scoped lookups by id (a submission's ids): see migration 0003.
+Index("ix_emails_user_id", emails.c.user_id, emails.c.id)
 Index("ix_emails_job_id", emails.c.job_id)
 Index("ix_emails_thread_id", emails.c.thread_id)
 Index("ix_emails_user_sender", emails.c.user_id, emails.c.sender)

@@ -39,8 +39,19 @@ def provide_services(state: State) -> Services:
     return state.services  # type: ignore[no-any-return]
 
 
+def provide_user_id(request: Request[UUID, Any, Any], services: NamedDependency[Services]) -> UUID:
+    """The caller's id.
+
+    ``services`` is unused: asking for it resolves this dependency after
+    ``provide_services`` rather than beside it. Litestar resolves the
+    dependencies of one level concurrently, in an anyio task group per request,
+    which cost a third of the status route's CPU (docs/benchmarks.md, row 5).
+    """
+    return current_user(request)
+
+
 DEPENDENCIES = {"services": Provide(provide_services, sync_to_thread=False)}
-AUTHENTICATED = DEPENDENCIES | {"user_id": Provide(current_user, sync_to_thread=False)}
+AUTHENTICATED = DEPENDENCIES | {"user_id": Provide(provide_user_id, sync_to_thread=False)}
 
 
 class AuthController(Controller):
