@@ -12,9 +12,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from reasonflow.domain.ports import IntentClassifier
-from reasonflow.entrypoints.bootstrap import build_services
 from reasonflow.entrypoints.http.app import create_app
 from reasonflow.entrypoints.settings import Settings
+from tests.support import services_over
 
 JWT_SECRET = "test-secret-" + "x" * 40
 
@@ -102,7 +102,7 @@ async def app_client(tmp_path: Path) -> AsyncIterator[AppFactory]:
         classifier: IntentClassifier | None = None, **overrides: Any
     ) -> AsyncTestClient[Any]:
         settings = make_settings(tmp_path, **overrides)
-        app = create_app(settings, build_services(settings, classifier=classifier))
+        app = create_app(settings, services_over(settings, classifier))
         client: AsyncTestClient[Any] = AsyncTestClient(app)
         await client.__aenter__()
         clients.append(client)

@@ -1,20 +1,28 @@
 """Hand-written fakes of the domain ports, for unit tests (no mocks).
 
-Each fake subclasses its Protocol so mypy checks it against the port. Stored
-entities are copied on the way in and out, as a database or Redis would, so a
-use case only sees what it actually persisted.
+Each fake subclasses its Protocol so mypy checks it against the port, and
+meets the port's contract suite (``tests/contract``). Stored entities are
+copied on the way in and out, as a database would, so a use case only sees
+what it actually persisted. Jobs use the real in-memory store: a fake of it
+would only be a second copy to keep in step. ``fake_adapters()`` gathers them
+for ``wire``.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from reasonflow.domain.errors import EmailTaken, ProviderError, TooManyActiveJobs
+from reasonflow.adapters.auth.tokens import JwtTokens
+from reasonflow.adapters.jobs.idempotency import InMemoryIdempotencyStore
+from reasonflow.adapters.jobs.memory import InMemoryJobStore
+from reasonflow.adapters.jobs.rate_limit import TokenBucketRateLimiter
+from reasonflow.adapters.mail.importer import parse_upload
+from reasonflow.adapters.sql.rows import decode_cursor, encode_cursor
+from reasonflow.domain.errors import EmailTaken, ProviderError, ServiceUnavailable
 from reasonflow.domain.model import (
     BatchJob,
     Classification,
@@ -24,23 +32,22 @@ from reasonflow.domain.model import (
     Intent,
     Page,
     PipelineResult,
-    Usage,
     User,
 )
 from reasonflow.domain.ports import (
-    ClaimResult,
     Clock,
     EmailFilter,
     EmailRepository,
+    EmailStep,
     IntentClassifier,
     JobRunner,
-    JobStore,
     Mailer,
     PasswordHasher,
     ReplyDrafter,
     UserRepository,
 )
-from reasonflow.domain.rules import PROCESS_BLOCKING
+from reasonflow.domain.submission import PROCESS_BLOCKING
+from reasonflow.entrypoints.bootstrap import Adapters
 
 EPOCH = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -86,7 +93,20 @@ class FakeClock(Clock):
 
 
 def _page_key(email: Email) -> tuple[datetime, str]:
-    return (email.received_at, str(email.id))
+    return (email.received_at, email.id.hex)
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: times must be timezone-aware")
+    return moment.astimezone(UTC)
+
+
+def _stored(email: Email) -> Email:
+    """The email as a database keeps it: a copy, with every time in UTC."""
+    return dataclasses.replace(
+        email, received_at=_utc(email.received_at), updated_at=_utc(email.updated_at)
+    )
 
 
 class FakeEmailRepository(EmailRepository):
@@ -102,7 +122,7 @@ class FakeEmailRepository(EmailRepository):
     async def add(self, email: Email) -> None:
         if email.id in self.rows:
             raise ValueError(f"duplicate email id {email.id}")
-        self.rows[email.id] = dataclasses.replace(email)
+        self.rows[email.id] = _stored(email)
 
     async def get(self, user_id: UUID, email_id: UUID) -> Email | None:
         row = self.rows.get(email_id)
@@ -127,14 +147,12 @@ class FakeEmailRepository(EmailRepository):
             reverse=True,
         )
         if cursor is not None:
-            when, _, last_id = cursor.partition("|")
-            after = (datetime.fromisoformat(when), last_id)
-            rows = [e for e in rows if _page_key(e) < after]
+            when, last_id = decode_cursor(cursor)
+            rows = [e for e in rows if _page_key(e) < (when, last_id.hex)]
         items = [dataclasses.replace(e) for e in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
-            last = items[-1]
-            next_cursor = f"{last.received_at.isoformat()}|{last.id}"
+            next_cursor = encode_cursor(items[-1].received_at, items[-1].id)
         return Page(items, next_cursor)
 
     async def statuses(self, user_id: UUID, ids: Sequence[UUID]) -> dict[UUID, EmailStatus]:
@@ -144,20 +162,15 @@ class FakeEmailRepository(EmailRepository):
             if i in self.rows and self.rows[i].user_id == user_id
         }
 
-    async def get_many(self, ids: Sequence[UUID]) -> dict[UUID, Email]:
-        return {i: dataclasses.replace(self.rows[i]) for i in ids if i in self.rows}
-
-    async def claim(self, user_id: UUID, ids: Sequence[UUID], job_id: str) -> ClaimResult:
+    async def claim(self, user_id: UUID, ids: Sequence[UUID], job_id: str) -> bool:
         owned = await self.statuses(user_id, ids)
-        missing = [i for i in ids if i not in owned]
-        conflicts = {i: s for i, s in owned.items() if s in PROCESS_BLOCKING}
-        if missing or conflicts:
-            return ClaimResult(False, missing, conflicts)
-        for i in ids:
+        if len(owned) < len(set(ids)) or any(s in PROCESS_BLOCKING for s in owned.values()):
+            return False
+        for i in dict.fromkeys(ids):
             row = self.rows[i]
             row.previous_status, row.status, row.job_id = row.status, EmailStatus.PROCESSING, job_id
             self._touch(row)
-        return ClaimResult(True, [], {})
+        return True
 
     async def save_classification(self, email_id: UUID, intent: Intent, confidence: float) -> None:
         row = self.rows.get(email_id)
@@ -222,11 +235,13 @@ class FakeEmailRepository(EmailRepository):
         row = self.rows.get(email.id)
         if row is None or row.user_id != email.user_id or row.status is not expected:
             return False
-        row.status, row.draft, row.updated_at = email.status, email.draft, email.updated_at
+        row.status, row.draft, row.updated_at = email.status, email.draft, _utc(email.updated_at)
         return True
 
     async def add_many_new(self, emails: Sequence[Email]) -> int:
-        stored = {(e.user_id, e.message_id) for e in self.rows.values() if e.message_id}
+        stored: set[tuple[UUID, str | None]] = {
+            (e.user_id, e.message_id) for e in self.rows.values() if e.message_id
+        }
         added = 0
         for email in emails:
             key = (email.user_id, email.message_id)
@@ -326,103 +341,25 @@ class FakeDrafter(ReplyDrafter):
         return self.answers.get(email.id, self.default)
 
 
-class FakeJobStore(JobStore):
-    """Jobs in a dict; every read returns a copy, as a shared store would."""
-
-    def __init__(self) -> None:
-        self.jobs: dict[str, BatchJob] = {}
-
-    async def create(self, job: BatchJob, max_active: int) -> None:
-        active = sum(
-            1 for j in self.jobs.values() if j.user_id == job.user_id and not j.is_finished
-        )
-        if active >= max_active:
-            raise TooManyActiveJobs(max_active)
-        if job.id in self.jobs:
-            raise ValueError(f"duplicate job id {job.id}")
-        self.jobs[job.id] = copy.deepcopy(job)
-
-    def _copy(self, job_id: str) -> BatchJob | None:
-        job = self.jobs.get(job_id)
-        return None if job is None else copy.deepcopy(job)
-
-    async def get(self, job_id: str) -> BatchJob | None:
-        return self._copy(job_id)
-
-    async def record(
-        self,
-        job_id: str,
-        email_id: UUID,
-        now: datetime,
-        error: str | None = None,
-        usage: Usage | None = None,
-    ) -> BatchJob | None:
-        job = self.jobs.get(job_id)
-        if job is None:
-            return None
-        if error is None:
-            job.record_success(email_id, now, usage or Usage())
-        else:
-            job.record_failure(email_id, error, now, usage or Usage())
-        return self._copy(job_id)
-
-    async def record_cancelled(
-        self, job_id: str, email_ids: list[UUID], now: datetime
-    ) -> BatchJob | None:
-        job = self.jobs.get(job_id)
-        if job is None:
-            return None
-        job.record_cancelled(email_ids, now)
-        return self._copy(job_id)
-
-    async def start(self, job_id: str, now: datetime) -> BatchJob | None:
-        job = self.jobs.get(job_id)
-        if job is None:
-            return None
-        job.start(now)
-        return self._copy(job_id)
-
-    async def list_for_user(self, user_id: UUID, limit: int, cursor: str | None) -> Page[BatchJob]:
-        if limit < 1:
-            raise ValueError("limit must be positive")
-        mine = sorted(
-            (j for j in self.jobs.values() if j.user_id == user_id),
-            key=lambda j: (j.created_at, j.id),
-            reverse=True,
-        )
-        if cursor is not None:
-            when, _, last_id = cursor.partition("|")
-            after = (datetime.fromisoformat(when), last_id)
-            mine = [j for j in mine if (j.created_at, j.id) < after]
-        items = [copy.deepcopy(j) for j in mine[:limit]]
-        next_cursor = None
-        if len(mine) > limit:
-            next_cursor = f"{items[-1].created_at.isoformat()}|{items[-1].id}"
-        return Page(items, next_cursor)
-
-    async def unfinished_ids(self) -> set[str]:
-        return {i for i, j in self.jobs.items() if not j.is_finished}
-
-    async def wait_change(
-        self, job_id: str, after_revision: int, patience: float
-    ) -> BatchJob | None:
-        # Single-threaded fake: nothing changes while a test awaits, so answer now.
-        return self._copy(job_id)
-
-
-Step = Callable[[str, UUID], Awaitable[None]]
-
-
 class FakeRunner(JobRunner):
-    """Queues each submitted email; ``run_all`` runs them one by one, in order."""
+    """Queues each submitted email; ``run_all`` runs them one by one, in order, through
+    the step it was built with (``step`` runs one email directly)."""
 
-    def __init__(self) -> None:
+    def __init__(self, step: EmailStep) -> None:
+        self.step = step
         self.submitted: list[BatchJob] = []
         self.withdrawn: set[tuple[str, UUID]] = set()
         self._queue: list[tuple[str, UUID]] = []
         self._next = 0  # everything before this index has started
+        self._stopping = False
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     def submit(self, job: BatchJob) -> None:
+        if self._stopping:
+            raise ServiceUnavailable()
         self.submitted.append(job)
         self._queue.extend((job.id, email_id) for email_id in job.email_ids)
 
@@ -435,13 +372,41 @@ class FakeRunner(JobRunner):
         self.withdrawn.update(not_started)
         return [email_id for _, email_id in not_started]
 
+    async def stop(self, grace: float) -> set[str]:
+        self._stopping = True
+        return {job_id for job_id, _ in self.pending}
+
     @property
     def pending(self) -> list[tuple[str, UUID]]:
         return [item for item in self._queue[self._next :] if item not in self.withdrawn]
 
-    async def run_all(self, step: Step) -> None:
+    async def run_all(self) -> None:
         while self._next < len(self._queue):
             item = self._queue[self._next]
             self._next += 1
             if item not in self.withdrawn:
-                await step(*item)
+                await self.step(*item)
+
+
+JWT_SECRET = "fake-secret-" + "x" * 40
+
+
+def fake_adapters(clock: FakeClock | None = None) -> Adapters:
+    """Fakes for every port that does I/O, the in-memory job store, and the pure
+    adapters as they are; ``wire`` builds the real use cases over them."""
+    clock = clock or FakeClock()
+    return Adapters(
+        clock=clock,
+        emails=FakeEmailRepository(clock),
+        users=FakeUserRepository(),
+        jobs=InMemoryJobStore(clock, timedelta(hours=24)),
+        classifier=FakeClassifier(),
+        drafter=FakeDrafter(),
+        mailer=FakeMailer(),
+        hasher=FakePasswordHasher(),
+        tokens=JwtTokens(JWT_SECRET),
+        idempotency=InMemoryIdempotencyStore(clock),
+        rate_limiter=TokenBucketRateLimiter(10_000),
+        runner=FakeRunner,
+        read_upload=lambda data, content_type, now: parse_upload(data, content_type, now=now),
+    )

@@ -5,13 +5,24 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from reasonflow.domain.errors import ProviderError
 from reasonflow.domain.model import Classification, Email, Intent
 from reasonflow.domain.ports import IntentClassifier
+from reasonflow.entrypoints.bootstrap import Services, build_adapters, wire
+from reasonflow.entrypoints.settings import Settings
 
 T = TypeVar("T")
+
+
+def services_over(settings: Settings, classifier: IntentClassifier | None = None) -> Services:
+    """The production wiring, with the provider's classifier replaced when one is given."""
+    adapters = build_adapters(settings)
+    if classifier is not None:
+        adapters = replace(adapters, classifier=classifier)
+    return wire(adapters, settings)
 
 
 async def wait_for(

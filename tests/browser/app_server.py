@@ -14,13 +14,13 @@ import asyncio
 
 import uvicorn
 
-from reasonflow.adapters.llm.rules import RuleBasedClassifier
+from reasonflow.adapters.llm.offline import RuleBasedClassifier
 from reasonflow.domain.errors import ProviderError
 from reasonflow.domain.model import Classification, Email
 from reasonflow.domain.ports import IntentClassifier
-from reasonflow.entrypoints.bootstrap import build_services
 from reasonflow.entrypoints.http.app import create_app
 from reasonflow.entrypoints.settings import load_settings
+from tests.support import services_over
 
 FAIL = "[fail]"
 SLOW = "[slow]"
@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings()
     classifier = SteeredClassifier(args.delay, args.slow_delay)
-    app = create_app(settings, build_services(settings, classifier=classifier))
+    app = create_app(settings, services_over(settings, classifier))
     uvicorn.run(app, host=args.host, port=args.port, log_config=None)
 
 

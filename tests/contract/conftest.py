@@ -1,5 +1,8 @@
 """The SQL repositories over every backend: each test gets a migrated, empty database.
 
+``repo`` adds the unit tests' ``FakeEmailRepository`` to the backends of the
+``EmailRepository`` contract, so the fake is held to what the real ones meet.
+
 SQLite: a fresh file per test. Postgres: one database per session (created,
 migrated, and dropped at the end), emptied before each test.
 """
@@ -8,19 +11,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from reasonflow.adapters.sql.emails import SqlEmailRepository
 from reasonflow.adapters.sql.engine import Database
+from reasonflow.domain.ports import EmailRepository
 from tests.dbs import (
     Sql,
+    StepClock,
     create_migrated_postgres_database,
     drop_postgres_database,
     empty_tables,
     migrated_database,
     sqlite_url,
 )
+from tests.fakes import FakeEmailRepository
 
 
 @pytest.fixture(scope="session")
@@ -49,5 +57,35 @@ async def sql(backend_url: str) -> AsyncIterator[Sql]:
         if not db.is_sqlite:
             await empty_tables(db)
         yield Sql.over(db)
+    finally:
+        await db.dispose()
+
+
+@dataclass
+class Backend:
+    emails: EmailRepository
+    clock: StepClock
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "fake"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The database URL, or 'fake'; the Postgres server is set up here, outside any loop."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return sqlite_url(tmp_path) if request.param == "sqlite" else "fake"
+
+
+@pytest.fixture
+async def repo(backend: str) -> AsyncIterator[Backend]:
+    clock = StepClock()
+    if backend == "fake":
+        yield Backend(FakeEmailRepository(clock), clock)
+        return
+    db = await migrated_database(backend)
+    try:
+        if not db.is_sqlite:
+            await empty_tables(db)
+        yield Backend(SqlEmailRepository(db, clock), clock)
     finally:
         await db.dispose()

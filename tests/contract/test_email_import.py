@@ -1,4 +1,4 @@
-"""``EmailRepository.add_many_new``: idempotent by Message-ID per user, on SQLite and Postgres."""
+"""``EmailRepository.add_many_new``: idempotent by Message-ID per user, on every backend."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from reasonflow.adapters.mail.importer import parse_mbox, parse_paths
 from reasonflow.domain.inbox import ImportedEmail, ImportProblem, InboxService
 from reasonflow.domain.model import Email, EmailStatus
 from reasonflow.domain.ports import EmailFilter
-from tests.dbs import Sql
+from tests.contract.conftest import Backend
 from tests.fakes import FakeMailer
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -38,85 +38,89 @@ def imported(message_id: str | None, user_id: UUID = ALICE, **fields: object) ->
     return Email(**values)
 
 
-async def everything(sql: Sql, user_id: UUID = ALICE) -> list[Email]:
-    page = await sql.emails.page(user_id, EmailFilter(), 10_000, None)
+async def everything(repo: Backend, user_id: UUID = ALICE) -> list[Email]:
+    page = await repo.emails.page(user_id, EmailFilter(), 10_000, None)
     assert page.next_cursor is None
     return page.items
 
 
-async def test_new_mail_is_added_with_its_message_id_and_counted(sql: Sql) -> None:
+async def test_new_mail_is_added_with_its_message_id_and_counted(repo: Backend) -> None:
     mails = [
         imported(f"<m{i}@example.com>", received_at=T0 + timedelta(minutes=i)) for i in range(3)
     ]
 
-    assert await sql.emails.add_many_new(mails) == 3
+    assert await repo.emails.add_many_new(mails) == 3
 
-    stored = {e.id: e for e in await everything(sql)}
+    stored = {e.id: e for e in await everything(repo)}
     assert stored == {e.id: e for e in mails}
     assert all(e.status is EmailStatus.PENDING for e in stored.values())
 
 
-async def test_importing_the_same_mail_again_adds_nothing_and_changes_nothing(sql: Sql) -> None:
+async def test_importing_the_same_mail_again_adds_nothing_and_changes_nothing(
+    repo: Backend,
+) -> None:
     first = [imported("<a@example.com>"), imported("<b@example.com>")]
-    await sql.emails.add_many_new(first)
+    await repo.emails.add_many_new(first)
 
     again = [imported("<a@example.com>", subject="changed"), imported("<b@example.com>")]
-    assert await sql.emails.add_many_new(again) == 0
+    assert await repo.emails.add_many_new(again) == 0
 
-    assert sorted(await everything(sql), key=lambda e: e.message_id or "") == first
+    assert sorted(await everything(repo), key=lambda e: e.message_id or "") == first
 
 
-async def test_only_the_unseen_part_of_a_batch_is_added(sql: Sql) -> None:
-    await sql.emails.add_many_new([imported("<old@example.com>")])
+async def test_only_the_unseen_part_of_a_batch_is_added(repo: Backend) -> None:
+    await repo.emails.add_many_new([imported("<old@example.com>")])
 
-    added = await sql.emails.add_many_new(
+    added = await repo.emails.add_many_new(
         [imported("<old@example.com>"), imported("<new@example.com>")]
     )
 
     assert added == 1
-    assert sorted(e.message_id or "" for e in await everything(sql)) == [
+    assert sorted(e.message_id or "" for e in await everything(repo)) == [
         "<new@example.com>",
         "<old@example.com>",
     ]
 
 
-async def test_a_message_id_repeated_within_one_batch_is_added_once(sql: Sql) -> None:
-    added = await sql.emails.add_many_new(
+async def test_a_message_id_repeated_within_one_batch_is_added_once(repo: Backend) -> None:
+    added = await repo.emails.add_many_new(
         [imported("<twice@example.com>"), imported("<twice@example.com>")]
     )
 
     assert added == 1
-    assert len(await everything(sql)) == 1
+    assert len(await everything(repo)) == 1
 
 
-async def test_the_message_id_is_unique_per_user_not_globally(sql: Sql) -> None:
-    assert await sql.emails.add_many_new([imported("<shared@example.com>", ALICE)]) == 1
-    assert await sql.emails.add_many_new([imported("<shared@example.com>", BOB)]) == 1
+async def test_the_message_id_is_unique_per_user_not_globally(repo: Backend) -> None:
+    assert await repo.emails.add_many_new([imported("<shared@example.com>", ALICE)]) == 1
+    assert await repo.emails.add_many_new([imported("<shared@example.com>", BOB)]) == 1
 
-    assert len(await everything(sql, ALICE)) == len(await everything(sql, BOB)) == 1
-
-
-async def test_mail_without_a_message_id_is_always_added(sql: Sql) -> None:
-    assert await sql.emails.add_many_new([imported(None), imported(None)]) == 2
-    assert await sql.emails.add_many_new([imported(None)]) == 1
-
-    assert len(await everything(sql)) == 3
+    assert len(await everything(repo, ALICE)) == len(await everything(repo, BOB)) == 1
 
 
-async def test_an_empty_batch_adds_nothing(sql: Sql) -> None:
-    assert await sql.emails.add_many_new([]) == 0
+async def test_mail_without_a_message_id_is_always_added(repo: Backend) -> None:
+    assert await repo.emails.add_many_new([imported(None), imported(None)]) == 2
+    assert await repo.emails.add_many_new([imported(None)]) == 1
+
+    assert len(await everything(repo)) == 3
 
 
-async def test_a_batch_larger_than_one_statement_is_added_whole(sql: Sql) -> None:
+async def test_an_empty_batch_adds_nothing(repo: Backend) -> None:
+    assert await repo.emails.add_many_new([]) == 0
+
+
+async def test_a_batch_larger_than_one_statement_is_added_whole(repo: Backend) -> None:
     # 1,500 rows x 18 columns is more bind parameters than one statement may carry.
     mails = [imported(f"<bulk-{i}@example.com>") for i in range(1500)]
 
-    assert await sql.emails.add_many_new(mails) == 1500
-    assert await sql.emails.add_many_new(mails[::7]) == 0
-    assert len(await everything(sql)) == 1500
+    assert await repo.emails.add_many_new(mails) == 1500
+    assert await repo.emails.add_many_new(mails[::7]) == 0
+    assert len(await everything(repo)) == 1500
 
 
-async def test_concurrent_imports_of_overlapping_mail_store_each_message_once(sql: Sql) -> None:
+async def test_concurrent_imports_of_overlapping_mail_store_each_message_once(
+    repo: Backend,
+) -> None:
     ids = [f"<race-{i}@example.com>" for i in range(200)]
     forward = [imported(m) for m in ids]
     backward = [imported(m) for m in reversed(ids[50:] + [f"<only-b-{i}@x>" for i in range(10)])]
@@ -124,13 +128,13 @@ async def test_concurrent_imports_of_overlapping_mail_store_each_message_once(sq
     # Each import builds its own rows (fresh ids), as two uploads of one mailbox do.
     every_third = [imported(m) for m in ids[::3]]
     results = await asyncio.gather(
-        sql.emails.add_many_new(forward),
-        sql.emails.add_many_new(backward),
-        sql.emails.add_many_new(every_third),
+        repo.emails.add_many_new(forward),
+        repo.emails.add_many_new(backward),
+        repo.emails.add_many_new(every_third),
     )
 
     assert sum(results) == 210
-    stored = await everything(sql)
+    stored = await everything(repo)
     assert len(stored) == len({e.message_id for e in stored}) == 210
 
 
@@ -149,8 +153,8 @@ EDGY_MBOX = b"".join(
 )
 
 
-async def test_real_and_edge_case_mail_fits_the_schema_and_imports_once(sql: Sql) -> None:
-    inbox = InboxService(sql.emails, FakeMailer(), sql.clock)
+async def test_real_and_edge_case_mail_fits_the_schema_and_imports_once(repo: Backend) -> None:
+    inbox = InboxService(repo.emails, FakeMailer(), repo.clock)
     corpus = Path(stdlib_email.__file__).parent.parent / "test" / "test_email" / "data"
     now = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -163,7 +167,7 @@ async def test_real_and_edge_case_mail_fits_the_schema_and_imports_once(sql: Sql
 
     assert first.imported >= 2
     assert (again.imported, again.duplicates) == (0, first.imported + first.duplicates)
-    stored = await everything(sql)
+    stored = await everything(repo)
     assert len(stored) == first.imported
     edgy = next(e for e in stored if e.subject.startswith("café"))
     # Too long with its name, the sender is the bare address; the recipient is cut.

@@ -1,4 +1,8 @@
-"""The JobStore contract: one suite over every adapter (the in-memory store here)."""
+"""The JobStore contract: one suite over every adapter (the in-memory store here).
+
+The unit tests use the in-memory store itself: a fake job store could not meet
+this contract more simply, so there is none (the Redis store joins this suite).
+"""
 
 from __future__ import annotations
 

@@ -8,14 +8,15 @@ failures through the CLI client.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 import uvicorn
 
-from reasonflow.adapters.llm.rules import RuleBasedClassifier
+from reasonflow.adapters.llm.offline import RuleBasedClassifier
 from reasonflow.domain.errors import ProviderError
 from reasonflow.domain.model import Classification, Email
 from reasonflow.domain.ports import IntentClassifier
-from reasonflow.entrypoints.bootstrap import build_services
+from reasonflow.entrypoints.bootstrap import build_adapters, wire
 from reasonflow.entrypoints.http.app import create_app
 from reasonflow.entrypoints.settings import load_settings
 
@@ -38,7 +39,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     settings = load_settings()
-    app = create_app(settings, build_services(settings, classifier=FailingClassifier()))
+    app = create_app(
+        settings, wire(replace(build_adapters(settings), classifier=FailingClassifier()), settings)
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_config=None)
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from dataclasses import replace
 
 import uvicorn
 
-from reasonflow.adapters.llm.rules import RuleBasedClassifier
+from reasonflow.adapters.llm.offline import RuleBasedClassifier
 from reasonflow.domain.model import Classification, Email
 from reasonflow.domain.ports import IntentClassifier
-from reasonflow.entrypoints.bootstrap import build_services
+from reasonflow.entrypoints.bootstrap import build_adapters, wire
 from reasonflow.entrypoints.http.app import create_app
 from reasonflow.entrypoints.settings import load_settings
 
@@ -36,7 +37,10 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.5)
     args = parser.parse_args()
     settings = load_settings()
-    app = create_app(settings, build_services(settings, classifier=SlowClassifier(args.delay)))
+    app = create_app(
+        settings,
+        wire(replace(build_adapters(settings), classifier=SlowClassifier(args.delay)), settings),
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_config=None)
 
 

@@ -18,9 +18,10 @@ import httpx
 import uvicorn
 
 from reasonflow.domain.ports import IntentClassifier
-from reasonflow.entrypoints.bootstrap import Services, build_services
+from reasonflow.entrypoints.bootstrap import Services
 from reasonflow.entrypoints.http.app import create_app
 from tests.conftest import make_settings
+from tests.support import services_over
 
 
 @dataclass
@@ -46,7 +47,7 @@ async def live_server(
     tmp_path: Path, classifier: IntentClassifier | None = None, **overrides: Any
 ) -> AsyncIterator[Live]:
     settings = make_settings(tmp_path, **overrides)
-    services = build_services(settings, classifier=classifier)
+    services = services_over(settings, classifier)
     app = create_app(settings, services)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

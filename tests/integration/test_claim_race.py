@@ -14,12 +14,15 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
 from reasonflow.adapters.sql.engine import Database
-from reasonflow.domain.model import Email, EmailStatus, Intent, PipelineResult
+from reasonflow.domain.errors import EmailsConflict
+from reasonflow.domain.model import Email, EmailStatus, Intent, JobKind, PipelineResult
 from reasonflow.domain.ports import EmailFilter
+from reasonflow.domain.submission import refusal
 from tests.dbs import (
     Sql,
     create_migrated_postgres_database,
@@ -76,6 +79,11 @@ async def racers(setup: tuple[str, int]) -> AsyncIterator[tuple[Sql, Sql]]:
         await first.dispose()
 
 
+async def fetch(sql: Sql, ids: list[UUID]) -> dict[UUID, Email]:
+    found = {i: await sql.emails.get(USER, i) for i in ids}
+    return {i: e for i, e in found.items() if e is not None}
+
+
 async def test_overlapping_claims_never_both_succeed(racers: tuple[Sql, Sql]) -> None:
     left, right = racers
     for n in range(ROUNDS):
@@ -91,13 +99,15 @@ async def test_overlapping_claims_never_both_succeed(racers: tuple[Sql, Sql]) ->
         else:
             left_result, right_result = await asyncio.gather(left_claim, right_claim)
 
-        assert left_result.claimed != right_result.claimed, f"round {n}: {left_result}"
-        if left_result.claimed:
-            holder, kept, untouched, loser = left_job, a, c, right_result
+        assert left_result != right_result, f"round {n}: both {left_result}"
+        if left_result:
+            holder, kept, untouched, loser = left_job, a, c, [shared.id, c.id]
         else:
-            holder, kept, untouched, loser = right_job, c, a, left_result
-        assert (loser.missing, loser.conflicts) == ([], {shared.id: EmailStatus.PROCESSING})
-        now = await left.emails.get_many([a.id, shared.id, c.id])
+            holder, kept, untouched, loser = right_job, c, a, [a.id, shared.id]
+        why = refusal(JobKind.PROCESS, loser, await left.emails.statuses(USER, loser))
+        assert isinstance(why, EmailsConflict)
+        assert why.conflicts == {shared.id: EmailStatus.PROCESSING}
+        now = await fetch(left, [a.id, shared.id, c.id])
         assert now[kept.id].job_id == now[shared.id].job_id == holder
         assert now[shared.id].status is EmailStatus.PROCESSING
         assert (now[untouched.id].status, now[untouched.id].job_id) == (EmailStatus.PENDING, None)
@@ -116,7 +126,7 @@ async def test_concurrent_writers_never_find_sqlite_locked(tmp_path: Path, engin
             for email in claimed + classified:
                 await views[0].emails.add(email)
             job = job_id(n)
-            assert (await views[0].emails.claim(USER, [e.id for e in claimed], job)).claimed
+            assert await views[0].emails.claim(USER, [e.id for e in claimed], job)
             result = PipelineResult(Intent.INQUIRY, 0.9, EmailStatus.DRAFTED, "Reply")
 
             writes = [
@@ -134,7 +144,7 @@ async def test_concurrent_writers_never_find_sqlite_locked(tmp_path: Path, engin
             outcomes = await asyncio.gather(*writes)
 
             assert outcomes[0::4] == [True] * WRITERS
-            after = await views[0].emails.get_many([e.id for e in claimed + classified])
+            after = await fetch(views[0], [e.id for e in claimed + classified])
             assert {after[e.id].status for e in claimed} == {EmailStatus.DRAFTED}
             assert {after[e.id].intent for e in classified} == {Intent.SPAM}
     finally:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
-from reasonflow.entrypoints.bootstrap import build_services
+from reasonflow.entrypoints.bootstrap import build_adapters, wire
 from reasonflow.entrypoints.http.app import create_app
 from tests.conftest import Api, make_settings, sign_in
 from tests.dbs import create_postgres_database, drop_postgres_database
@@ -34,7 +35,7 @@ async def api(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[A
     try:
         # The provider holds every email, so the winner's job is still running
         # (its emails still claimed) when the loser's claim is decided.
-        services = build_services(settings, classifier=GatedClassifier())
+        services = wire(replace(build_adapters(settings), classifier=GatedClassifier()), settings)
         async with AsyncTestClient(create_app(settings, services)) as client:
             yield await sign_in(client)
     finally:

@@ -83,7 +83,7 @@ async def test_the_background_checkpointer_follows_writes(tmp_path: Path) -> Non
 
 async def test_the_server_checkpoints_in_the_background(tmp_path: Path) -> None:
     services = build_services(make_settings(tmp_path))
-    await services.start()
+    await services.lifecycle.start()
     try:
         email = await services.inbox.add(uuid.uuid4(), NewEmail("Hi", "Body", "c@example.com"))
 
@@ -92,7 +92,7 @@ async def test_the_server_checkpoints_in_the_background(tmp_path: Path) -> None:
 
         await wait_for(probe, bool, timeout=5)
     finally:
-        await services.stop()
+        await services.lifecycle.stop()
 
 
 @pytest.mark.postgres
@@ -101,7 +101,7 @@ async def test_postgres_needs_no_checkpoint() -> None:
     db = Database(url)
     try:
         await db.checkpoint()
-        assert await db.ping()
+        assert await db.ready()
     finally:
         await db.dispose()
         await drop_postgres_database(url)

@@ -12,13 +12,13 @@ import pytest
 from reasonflow.adapters.clock import SystemClock
 from reasonflow.adapters.llm.litellm_client import LLMConfig
 from reasonflow.adapters.llm.litellm_provider import LiteLLMClassifier, LiteLLMDrafter
-from reasonflow.adapters.llm.rules import RuleBasedClassifier, TemplateDrafter
+from reasonflow.adapters.llm.offline import RuleBasedClassifier, TemplateDrafter
 from reasonflow.adapters.mail.outbox import OutboxMailer
 from reasonflow.adapters.mail.smtp import SmtpMailer
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.domain.errors import ProviderError
 from reasonflow.domain.model import Intent
-from reasonflow.entrypoints.providers import build_mailer, build_provider, close_provider
+from reasonflow.entrypoints.provider_choice import build_mailer, build_provider
 from reasonflow.entrypoints.settings import Settings, SettingsError
 from tests.conftest import make_settings
 from tests.fakes_llm import make_email
@@ -73,25 +73,28 @@ async def test_a_mocked_provider_error_maps_like_a_real_one(clients: Clients) ->
 
 
 async def test_rules_is_the_offline_pair(tmp_path: Path) -> None:
-    classifier, drafter = build_provider(make_settings(tmp_path))
+    provider = build_provider(make_settings(tmp_path))
 
-    assert isinstance(classifier, RuleBasedClassifier)
-    assert isinstance(drafter, TemplateDrafter)
+    assert isinstance(provider.classifier, RuleBasedClassifier)
+    assert isinstance(provider.drafter, TemplateDrafter)
 
 
 async def test_a_litellm_model_gives_a_pair_over_one_client(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, llm_model="ollama/llama3", llm_max_concurrency=3)
 
-    classifier, drafter = build_provider(settings)
+    provider = build_provider(settings)
+    await provider.start()
 
+    classifier, drafter = provider.classifier, provider.drafter
     assert isinstance(classifier, LiteLLMClassifier) and isinstance(drafter, LiteLLMDrafter)
     assert classifier._client is drafter._client
-    await close_provider(classifier, drafter)
+    await provider.stop()
 
 
-def test_an_unknown_provider_fails_at_startup_naming_the_variable(tmp_path: Path) -> None:
+async def test_an_unknown_provider_fails_at_startup_naming_the_variable(tmp_path: Path) -> None:
+    provider = build_provider(make_settings(tmp_path, llm_model="no-such-provider/model"))
     with pytest.raises(SettingsError, match="REASONFLOW_LLM_MODEL"):
-        build_provider(make_settings(tmp_path, llm_model="no-such-provider/model"))
+        await provider.start()
 
 
 async def test_the_mailer_is_smtp_only_when_a_url_is_set(tmp_path: Path) -> None:
@@ -128,6 +131,33 @@ def test_the_rules_provider_never_imports_litellm(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_building_the_app_touches_nothing_until_it_starts(tmp_path: Path) -> None:
+    """No folder, secret file, database, LiteLLM import or Argon2 hash at construction."""
+    script = (
+        "import sys, time\n"
+        "from reasonflow.entrypoints.http.app import create_app\n"
+        "from reasonflow.entrypoints.settings import load_settings\n"
+        "started = time.perf_counter()\n"
+        "create_app(load_settings())\n"
+        "print('litellm' in sys.modules, time.perf_counter() - started < 1.0)\n"
+    )
+    var = tmp_path / "var"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(REPO / "src"),
+        "REASONFLOW_DATABASE_URL": f"sqlite+aiosqlite:///{var / 'db.sqlite'}",
+        "REASONFLOW_VAR_DIR": str(var),
+        "REASONFLOW_LLM_MODEL": "openai/gpt-4o-mini",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]
+    assert not var.exists()
 
 
 def test_settings_accept_a_litellm_model_and_reject_a_bad_smtp_url(tmp_path: Path) -> None:

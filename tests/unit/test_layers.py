@@ -85,6 +85,12 @@ def test_adapters_import_no_entrypoint() -> None:
     assert layer_violations("adapters", not_within("reasonflow.entrypoints")) == {}
 
 
+def test_the_http_layer_imports_no_adapter() -> None:
+    """HTTP speaks to use cases and the composition root, never to an adapter."""
+    assert list((PACKAGE / "entrypoints" / "http").glob("*.py")), "no HTTP modules found"
+    assert layer_violations("entrypoints/http", not_within("reasonflow.adapters")) == {}
+
+
 # -- the checker itself ------------------------------------------------------------
 
 BAD_DOMAIN_MODULE = """

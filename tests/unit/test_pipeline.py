@@ -18,8 +18,7 @@ from reasonflow.domain.model import (
     PipelineResult,
     Usage,
 )
-from reasonflow.domain.pipeline import StagedPipeline
-from reasonflow.domain.rules import ReviewPolicy
+from reasonflow.domain.pipeline import ReviewPolicy, StagedPipeline
 from tests.fakes import (
     EPOCH,
     FakeClassifier,

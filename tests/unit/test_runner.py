@@ -10,7 +10,8 @@ from uuid import UUID
 
 import pytest
 
-from reasonflow.adapters.jobs.runner import AsyncioJobRunner, RunnerStopped
+from reasonflow.adapters.jobs.runner import AsyncioJobRunner
+from reasonflow.domain.errors import ServiceUnavailable
 from reasonflow.domain.model import BatchJob, JobKind
 from tests.support import wait_for
 
@@ -55,8 +56,7 @@ _RUNNERS: list[AsyncioJobRunner] = []
 
 
 def runner(provider: Provider, slots: int, per_job: int | None = None) -> AsyncioJobRunner:
-    result = AsyncioJobRunner(slots, per_job)
-    result.bind(provider.step)
+    result = AsyncioJobRunner(provider.step, slots, per_job)
     _RUNNERS.append(result)
     return result
 
@@ -153,5 +153,5 @@ async def test_stop_waits_for_the_grace_period_then_cancels() -> None:
     assert unfinished == {stuck.id}
     assert run.in_flight == 0
     assert provider.finished == []
-    with pytest.raises(RunnerStopped):
+    with pytest.raises(ServiceUnavailable):
         run.submit(job(1))

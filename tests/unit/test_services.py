@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import cast
 from uuid import UUID, uuid4
 
 import pytest
 
+from reasonflow.adapters.jobs.memory import InMemoryJobStore
 from reasonflow.domain.errors import (
     BatchTooLarge,
     DuplicateEmailIds,
     EmailsConflict,
     EmailsNotFound,
     EmptyBatch,
+    JobConflict,
     JobNotFound,
     TooManyActiveJobs,
 )
@@ -25,20 +29,23 @@ from reasonflow.domain.model import (
     Intent,
     JobKind,
     JobStatus,
+    PipelineResult,
     Usage,
 )
-from reasonflow.domain.pipeline import StagedPipeline
-from reasonflow.domain.rules import ReviewPolicy
+from reasonflow.domain.pipeline import ReviewPolicy
+from reasonflow.domain.ports import EmailStep
 from reasonflow.domain.services import BatchService
+from reasonflow.entrypoints.bootstrap import wire
+from reasonflow.entrypoints.settings import Settings
 from tests.fakes import (
     EPOCH,
     FakeClassifier,
     FakeClock,
     FakeDrafter,
     FakeEmailRepository,
-    FakeJobStore,
     FakeMailer,
     FakeRunner,
+    fake_adapters,
     make_email,
 )
 
@@ -47,15 +54,16 @@ ALICE, BOB = UUID(int=0xA11CE), UUID(int=0xB0B)
 
 @dataclass
 class World:
+    """The real use cases, wired by ``wire()`` over the fakes."""
+
     service: BatchService
     clock: FakeClock
     emails: FakeEmailRepository
-    jobs: FakeJobStore
+    jobs: InMemoryJobStore
     runner: FakeRunner
     classifier: FakeClassifier
     drafter: FakeDrafter
     mailer: FakeMailer
-    pipeline: StagedPipeline
 
     async def inbox(self, count: int, user: UUID = ALICE, **fields: object) -> list[UUID]:
         ids = []
@@ -74,17 +82,40 @@ class World:
         return job
 
     async def run(self) -> None:
-        await self.runner.run_all(self.service.run_email)
+        await self.runner.run_all()
 
 
-def build(max_active: int = 10, policy: ReviewPolicy | None = None) -> World:
+def build(
+    max_active: int = 10,
+    policy: ReviewPolicy | None = None,
+    emails: type[FakeEmailRepository] = FakeEmailRepository,
+    runner: type[FakeRunner] = FakeRunner,
+) -> World:
     clock = FakeClock()
-    emails = FakeEmailRepository(clock)
-    jobs, runner = FakeJobStore(), FakeRunner()
-    classifier, drafter, mailer = FakeClassifier(), FakeDrafter(), FakeMailer()
-    pipeline = StagedPipeline(classifier, drafter, emails, mailer, policy or ReviewPolicy())
-    service = BatchService(emails, jobs, runner, classifier, pipeline, clock, max_active)
-    return World(service, clock, emails, jobs, runner, classifier, drafter, mailer, pipeline)
+    policy = policy or ReviewPolicy()
+    runners: list[FakeRunner] = []
+
+    def make_runner(step: EmailStep) -> FakeRunner:
+        runners.append(runner(step))
+        return runners[-1]
+
+    adapters = replace(fake_adapters(clock), emails=emails(clock), runner=make_runner)
+    settings = Settings(
+        max_active_jobs=max_active,
+        auto_approve_threshold=policy.auto_approve_threshold,
+        auto_send=policy.auto_send,
+    )
+    services = wire(adapters, settings)
+    return World(
+        services.batch,
+        clock,
+        cast(FakeEmailRepository, adapters.emails),
+        cast(InMemoryJobStore, adapters.jobs),
+        runners[0],
+        cast(FakeClassifier, adapters.classifier),
+        cast(FakeDrafter, adapters.drafter),
+        cast(FakeMailer, adapters.mailer),
+    )
 
 
 # -- submission --------------------------------------------------------------------
@@ -142,7 +173,7 @@ async def test_a_selection_of_the_wrong_size_is_refused(
     )
     with pytest.raises(error):
         await submit(ALICE, ids)
-    assert world.jobs.jobs == {}
+    assert len(world.jobs) == 0
     assert world.runner.submitted == []
     assert all(e.status is EmailStatus.PENDING for e in world.emails.rows.values())
 
@@ -157,7 +188,7 @@ async def test_a_repeated_id_is_refused(kind: JobKind) -> None:
     with pytest.raises(DuplicateEmailIds) as caught:
         await submit(ALICE, [a, b, a])
     assert caught.value.ids == [a]
-    assert world.jobs.jobs == {}
+    assert len(world.jobs) == 0
 
 
 @pytest.mark.parametrize("kind", list(JobKind))
@@ -177,7 +208,7 @@ async def test_missing_and_foreign_emails_are_the_same_not_found(kind: JobKind) 
     assert absent.value.ids == [missing]
     assert foreign.value.message == absent.value.message
     # Nothing was claimed or queued.
-    assert world.jobs.jobs == {}
+    assert len(world.jobs) == 0
     assert world.runner.submitted == []
     assert all(e.status is EmailStatus.PENDING for e in world.emails.rows.values())
 
@@ -191,7 +222,7 @@ async def test_process_refuses_busy_or_sent_emails_and_claims_none(busy: EmailSt
         await world.service.submit_process(ALICE, [*free, blocked])
     assert caught.value.conflicts == {blocked: busy}
     assert [world.email(i).status for i in free] == [EmailStatus.NEEDS_REVIEW] * 2
-    assert world.jobs.jobs == {}
+    assert len(world.jobs) == 0
 
 
 async def test_two_overlapping_process_submissions_cannot_both_be_accepted() -> None:
@@ -234,7 +265,7 @@ async def test_the_job_beyond_the_active_limit_is_refused_until_one_finishes(lim
     with pytest.raises(TooManyActiveJobs) as caught:
         await world.service.submit_classify(ALICE, ids[limit:])
     assert caught.value.limit == limit
-    assert len(world.runner.submitted) == len(world.jobs.jobs) == limit
+    assert len(world.runner.submitted) == len(world.jobs) == limit
     # Another user is not affected by Alice's jobs.
     await world.service.submit_classify(BOB, await world.inbox(1, user=BOB))
     await world.run()
@@ -396,8 +427,8 @@ async def test_running_an_email_twice_counts_it_once() -> None:
     world = build()
     a, b = await world.inbox(2)
     job = await world.service.submit_classify(ALICE, [a, b])
-    await world.service.run_email(job.id, a)
-    await world.service.run_email(job.id, a)
+    await world.runner.step(job.id, a)
+    await world.runner.step(job.id, a)
     running = await world.job(job.id)
     assert (running.status, running.processed) == (JobStatus.PROCESSING, 1)
     assert world.classifier.calls == [a]
@@ -406,7 +437,7 @@ async def test_running_an_email_twice_counts_it_once() -> None:
 async def test_an_unknown_job_is_ignored() -> None:
     world = build()
     (a,) = await world.inbox(1)
-    await world.service.run_email("cls_0123456789abcdef", a)
+    await world.runner.step("cls_0123456789abcdef", a)
     assert world.classifier.calls == []
 
 
@@ -429,15 +460,10 @@ class UnreachableEmailRepository(FakeEmailRepository):
 
 
 async def test_an_unexpected_error_reading_the_email_still_finishes_the_job() -> None:
-    world = build()
+    world = build(emails=UnreachableEmailRepository)
     ids = await world.inbox(2)
-    broken = UnreachableEmailRepository(world.clock)
-    broken.rows = world.emails.rows
-    service = BatchService(
-        broken, world.jobs, world.runner, world.classifier, world.pipeline, world.clock
-    )
-    job = await service.submit_classify(ALICE, ids)
-    await world.runner.run_all(service.run_email)
+    job = await world.service.submit_classify(ALICE, ids)
+    await world.run()
     done = await world.job(job.id)
     assert (done.status, done.failed) == (JobStatus.FAILED, 2)
     assert {e.error for e in done.errors} == {"Classification failed: unexpected internal error"}
@@ -538,17 +564,21 @@ async def test_process_usage_sums_classification_and_draft() -> None:
 
 
 class RefusingRunner(FakeRunner):
-    """A runner that is shutting down."""
+    """A runner that refuses jobs while ``refusing`` is set."""
+
+    refusing = False
 
     def submit(self, job: BatchJob) -> None:
-        raise RuntimeError("the server is shutting down")
+        if self.refusing:
+            raise RuntimeError("the server is shutting down")
+        super().submit(job)
 
 
 @pytest.mark.parametrize("kind", [JobKind.CLASSIFY, JobKind.PROCESS])
 async def test_a_runner_that_refuses_the_job_undoes_the_submission(kind: JobKind) -> None:
-    world = build(max_active=1)
+    world = build(max_active=1, runner=RefusingRunner)
     ids = await world.inbox(2)
-    world.service._runner = RefusingRunner()
+    cast(RefusingRunner, world.runner).refusing = True
     submit = (
         world.service.submit_classify(ALICE, ids)
         if kind is JobKind.CLASSIFY
@@ -558,5 +588,72 @@ async def test_a_runner_that_refuses_the_job_undoes_the_submission(kind: JobKind
         await submit
     assert {world.email(i).status for i in ids} == {EmailStatus.PENDING}
     assert world.email(ids[0]).job_id is None
-    world.service._runner = world.runner
+    cast(RefusingRunner, world.runner).refusing = False
     await world.service.submit_process(ALICE, ids)  # the refused job holds no active slot
+
+
+class ClaimLosingRepository(FakeEmailRepository):
+    """Recovery in another process gives every claim back while the pipeline runs."""
+
+    async def finish_claimed(
+        self,
+        email_id: UUID,
+        job_id: str,
+        result: PipelineResult | None,
+        error: str | None = None,
+    ) -> bool:
+        await self.release(job_id)
+        return await super().finish_claimed(email_id, job_id, result, error)
+
+
+async def test_an_email_whose_claim_was_lost_fails_and_is_not_counted_as_succeeded() -> None:
+    world = build(emails=ClaimLosingRepository)
+    (a,) = await world.inbox(1, status=EmailStatus.NEEDS_REVIEW)
+    job = await world.service.submit_process(ALICE, [a])
+    await world.run()
+    done = await world.job(job.id)
+    assert (done.status, done.succeeded, done.failed) == (JobStatus.FAILED, 0, 1)
+    assert [e.error for e in done.errors] == [
+        "Agent pipeline failed: the email was released before its result was saved"
+    ]
+    # Nothing of the lost run was written: the email is back as it was.
+    email = world.email(a)
+    assert (email.status, email.draft, email.intent, email.job_id) == (
+        EmailStatus.NEEDS_REVIEW,
+        None,
+        None,
+        None,
+    )
+
+
+class FlakyClaimRepository(FakeEmailRepository):
+    """Refuses the first ``refusals`` claims although nothing blocks them, as when a
+    competing job let go between the refusal and the status check."""
+
+    refusals = 1
+
+    async def claim(self, user_id: UUID, ids: Sequence[UUID], job_id: str) -> bool:
+        if self.refusals:
+            self.refusals -= 1
+            return False
+        return await super().claim(user_id, ids, job_id)
+
+
+async def test_a_claim_refused_for_a_reason_that_passed_is_tried_again() -> None:
+    world = build(emails=FlakyClaimRepository)
+    ids = await world.inbox(2)
+    job = await world.service.submit_process(ALICE, ids)
+    assert {world.email(i).job_id for i in ids} == {job.id}
+
+
+async def test_a_claim_that_keeps_failing_without_a_reason_is_a_clear_conflict() -> None:
+    class NeverClaims(FlakyClaimRepository):
+        refusals = 1_000
+
+    world = build(emails=NeverClaims)
+    ids = await world.inbox(2)
+    with pytest.raises(JobConflict, match="changed while the job was being submitted"):
+        await world.service.submit_process(ALICE, ids)
+    assert len(world.jobs) == 0
+    assert world.runner.submitted == []
+    assert {world.email(i).status for i in ids} == {EmailStatus.PENDING}

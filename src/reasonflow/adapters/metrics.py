@@ -14,11 +14,15 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 
 
 class PrometheusMetrics(Metrics):
-    """One registry per app, so tests and several apps in one process never collide."""
+    """One registry per app, so tests and several apps in one process never collide.
 
-    def __init__(
-        self, jobs_in_flight: Callable[[], int], emails_in_flight: Callable[[], int]
-    ) -> None:
+    Live gauges (``watch``) are read at scrape time from the adapter that knows
+    the number, so the composition root adds them once that adapter exists.
+    """
+
+    content_type = CONTENT_TYPE
+
+    def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self._submitted = Counter(
             "reasonflow_jobs_submitted",
@@ -45,16 +49,7 @@ class PrometheusMetrics(Metrics):
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        jobs = Gauge("reasonflow_jobs_in_flight", "Unfinished batch jobs.", registry=self.registry)
-        jobs.set_function(jobs_in_flight)
-        emails = Gauge(
-            "reasonflow_emails_in_flight",
-            "Emails holding a provider slot right now.",
-            registry=self.registry,
-        )
-        emails.set_function(emails_in_flight)
-
-        self.streams_open = Gauge(
+        self._streams = Gauge(
             "reasonflow_streams_open",
             "Status event streams being served right now.",
             registry=self.registry,
@@ -71,6 +66,16 @@ class PrometheusMetrics(Metrics):
 
     def provider_call(self, kind: JobKind, seconds: float) -> None:
         self._latency.labels(kind.value).observe(seconds)
+
+    def stream_opened(self) -> None:
+        self._streams.inc()
+
+    def stream_closed(self) -> None:
+        self._streams.dec()
+
+    def watch(self, name: str, documentation: str, read: Callable[[], int]) -> None:
+        """A gauge whose value is ``read()`` at each scrape."""
+        Gauge(name, documentation, registry=self.registry).set_function(read)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

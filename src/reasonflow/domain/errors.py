@@ -62,7 +62,11 @@ class EmailNotFound(DomainError):
 
 
 class EmailsConflict(DomainError):
+    """Emails a process job may not take, each with its status; never empty."""
+
     def __init__(self, conflicts: Mapping[UUID, EmailStatus]) -> None:
+        if not conflicts:
+            raise ValueError("EmailsConflict needs at least one conflicting email")
         self.conflicts = dict(sorted(conflicts.items(), key=lambda kv: str(kv[0])))
         states = sorted({s.value for s in self.conflicts.values()})
         super().__init__(f"Some emails cannot be processed now: already {' or '.join(states)}")
@@ -96,6 +100,8 @@ class TooManyActiveJobs(DomainError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"You already have {limit} unfinished batch jobs; wait for one to finish")
         self.limit = limit
+        # A guess: jobs take seconds to minutes, and the client has nothing better.
+        self.retry_after = 30
 
 
 class RateLimited(DomainError):
@@ -141,6 +147,26 @@ class ProviderError(Exception):
 
 class DeliveryFailed(DomainError):
     """A reply could not be handed to the mail server; the message is safe to show."""
+
+
+class InvalidToken(DomainError):
+    """The bearer token is missing, malformed, expired, of another type or badly signed."""
+
+    def __init__(self) -> None:
+        super().__init__("Invalid or expired token")
+
+
+class UnsupportedUpload(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Send message/rfc822 (one message) or application/mbox (a mailbox)")
+
+
+class ServiceUnavailable(DomainError):
+    """The service cannot take this request now (shutting down); try again shortly."""
+
+    def __init__(self, message: str = "The server is shutting down; try again shortly") -> None:
+        super().__init__(message)
+        self.retry_after = 5
 
 
 class InvalidCursor(DomainError):

@@ -1,4 +1,4 @@
-"""Running one email of a job: the step every runner calls (DESIGN §4)."""
+"""Running one email of a job: the step every runner is built with (DESIGN §4)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from reasonflow.domain.ports import (
     Clock,
     EmailRepository,
     IntentClassifier,
-    JobRunner,
     JobStore,
     Metrics,
 )
@@ -21,14 +20,24 @@ from reasonflow.domain.ports import (
 log = logging.getLogger(__name__)
 
 UNEXPECTED = "unexpected internal error"
+#: A process email whose claim was taken from its job (released by recovery or
+#: another process) while the pipeline ran: nothing was written, so it did not succeed.
+LOST_CLAIM = "the email was released before its result was saved"
 
 
 class JobExecution:
+    """Runs one email of a job and commits its outcome on its own.
+
+    A provider failure marked ``fatal`` (rejected credentials) aborts the job:
+    its later emails fail with the same reason without calling the provider.
+    The runner keeps handing them out, each failing at once, so nothing here
+    needs to reach back into the runner.
+    """
+
     def __init__(
         self,
         emails: EmailRepository,
         jobs: JobStore,
-        runner: JobRunner,
         classifier: IntentClassifier,
         pipeline: AgentPipeline,
         clock: Clock,
@@ -36,16 +45,19 @@ class JobExecution:
     ) -> None:
         self._emails = emails
         self._jobs = jobs
-        self._runner = runner
         self._classifier = classifier
         self._pipeline = pipeline
         self._clock = clock
         self._metrics = metrics
+        self._aborted: dict[str, str] = {}
 
     async def run_email(self, job_id: str, email_id: UUID) -> None:
-        """Run one email of a job and commit its outcome on its own."""
         job = await self._jobs.start(job_id, self._clock.now())
         if job is None or job.is_finished or job.has_outcome(email_id):
+            return
+        aborted = self._aborted.get(job.id)
+        if aborted is not None:
+            await self.fail(job, email_id, aborted)
             return
         try:
             email = await self._emails.get(job.user_id, email_id)
@@ -56,10 +68,14 @@ class JobExecution:
                 usage = await self._classify(job, email)
             else:
                 usage = await self._process(job, email)
+        except _ClaimLost as lost:
+            log.warning("claim lost before the result was saved job=%s email=%s", job_id, email_id)
+            await self.fail(job, email_id, LOST_CLAIM, lost.usage)
+            return
         except ProviderError as exc:
-            await self.fail(job, email_id, exc.reason, exc.usage)
             if exc.fatal:
-                await self._abort(job, exc.reason)
+                self._aborted[job.id] = exc.reason
+            await self.fail(job, email_id, exc.reason, exc.usage)
             return
         except Exception as exc:  # a bug or a lost database: report it, keep the job going
             log.error(
@@ -67,12 +83,13 @@ class JobExecution:
             )
             await self.fail(job, email_id, UNEXPECTED)
             return
-        await self._jobs.record(job.id, email_id, self._clock.now(), usage=usage)
+        await self._record(job, email_id, None, usage)
         self._metrics.email_finished(job.kind, "succeeded")
 
     async def fail(
         self, job: BatchJob, email_id: UUID, reason: str, usage: Usage | None = None
     ) -> None:
+        """Record the email as failed; a process email goes to ``needs_review`` with the error."""
         message = f"{job.kind.failure_prefix}: {reason}"
         if job.kind is JobKind.PROCESS:
             try:
@@ -80,8 +97,17 @@ class JobExecution:
             except Exception as exc:
                 # Still claimed: startup recovery gives the email back later.
                 log.error("could not record failure job=%s error=%s", job.id, type(exc).__name__)
-        await self._jobs.record(job.id, email_id, self._clock.now(), error=message, usage=usage)
+        await self._record(job, email_id, message, usage)
         self._metrics.email_finished(job.kind, "failed")
+
+    async def _record(
+        self, job: BatchJob, email_id: UUID, error: str | None, usage: Usage | None
+    ) -> None:
+        updated = await self._jobs.record(
+            job.id, email_id, self._clock.now(), error=error, usage=usage
+        )
+        if updated is None or updated.is_finished:
+            self._aborted.pop(job.id, None)
 
     async def _classify(self, job: BatchJob, email: Email) -> Usage:
         if email.is_classified and not job.force:
@@ -96,10 +122,14 @@ class JobExecution:
         started = time.perf_counter()
         result = await self._pipeline.run(email)
         self._metrics.provider_call(job.kind, time.perf_counter() - started)
-        await self._emails.finish_claimed(email.id, job.id, result)
+        if not await self._emails.finish_claimed(email.id, job.id, result):
+            raise _ClaimLost(result.usage)
         return result.usage
 
-    async def _abort(self, job: BatchJob, reason: str) -> None:
-        """No later call can succeed: fail the emails not yet started without calling out."""
-        for email_id in self._runner.cancel(job.id):
-            await self.fail(job, email_id, reason)
+
+class _ClaimLost(Exception):
+    """``finish_claimed`` wrote nothing: the job no longer holds the email."""
+
+    def __init__(self, usage: Usage) -> None:
+        super().__init__(LOST_CLAIM)
+        self.usage = usage

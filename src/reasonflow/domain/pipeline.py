@@ -7,8 +7,10 @@ review and dispatch are the same for all, through ``ReviewPolicy``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from reasonflow.domain.errors import DeliveryFailed, ProviderError
-from reasonflow.domain.model import Email, EmailStatus, PipelineResult
+from reasonflow.domain.model import Email, EmailStatus, Intent, PipelineResult
 from reasonflow.domain.ports import (
     AgentPipeline,
     EmailRepository,
@@ -16,7 +18,33 @@ from reasonflow.domain.ports import (
     Mailer,
     ReplyDrafter,
 )
-from reasonflow.domain.rules import ReviewPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPolicy:
+    """Where an email goes after its draft: review, then dispatch.
+
+    Below ``auto_approve_threshold`` or a complaint → ``needs_review``; spam at
+    or above it → ``rejected`` (no reply); otherwise ``drafted``, or ``sent``
+    when auto-send is on.
+    """
+
+    auto_approve_threshold: float = 0.8
+    auto_send: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.auto_approve_threshold <= 1.0:
+            raise ValueError("auto_approve_threshold must lie in 0..1")
+
+    def review(self, intent: Intent, confidence: float) -> EmailStatus:
+        if intent is Intent.SPAM and confidence >= self.auto_approve_threshold:
+            return EmailStatus.REJECTED
+        if intent is Intent.COMPLAINT or confidence < self.auto_approve_threshold:
+            return EmailStatus.NEEDS_REVIEW
+        return EmailStatus.SENT if self.auto_send else EmailStatus.DRAFTED
+
+    def needs_draft(self, intent: Intent, confidence: float) -> bool:
+        return self.review(intent, confidence) is not EmailStatus.REJECTED
 
 
 class StagedPipeline(AgentPipeline):

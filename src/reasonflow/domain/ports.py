@@ -6,7 +6,7 @@ it is defined. Adapters turn vendor exceptions into domain errors.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -39,15 +39,6 @@ class EmailFilter:
     intent: Intent | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimResult:
-    """Outcome of an atomic claim: either ``claimed`` or the reason it was refused."""
-
-    claimed: bool
-    missing: list[UUID]
-    conflicts: dict[UUID, EmailStatus]
-
-
 class EmailRepository(Protocol):
     """The user's emails. Every read is scoped to an owner."""
 
@@ -65,14 +56,13 @@ class EmailRepository(Protocol):
         """Status of each requested email the user owns, in one query."""
         ...
 
-    async def get_many(self, ids: Sequence[UUID]) -> dict[UUID, Email]: ...
-
-    async def claim(self, user_id: UUID, ids: Sequence[UUID], job_id: str) -> ClaimResult:
+    async def claim(self, user_id: UUID, ids: Sequence[UUID], job_id: str) -> bool:
         """Atomically move all ``ids`` to ``processing`` for ``job_id``, or none.
 
         Ownership check and conditional UPDATE run in one transaction, so two
         overlapping submissions can never both succeed. Each claimed email
-        remembers its previous status.
+        remembers its previous status. Answers whether it claimed; *why* a
+        refusal happened is the domain's to decide (``submission.refusal``).
         """
         ...
 
@@ -237,6 +227,13 @@ class Metrics(Protocol):
 
     def provider_call(self, kind: JobKind, seconds: float) -> None: ...
 
+    def stream_opened(self) -> None:
+        """A client started following a job (``BatchService.watch``); paired with
+        ``stream_closed`` however the stream ends."""
+        ...
+
+    def stream_closed(self) -> None: ...
+
 
 class NoMetrics(Metrics):
     """The default when nothing collects metrics."""
@@ -250,12 +247,51 @@ class NoMetrics(Metrics):
     def provider_call(self, kind: JobKind, seconds: float) -> None:
         return None
 
+    def stream_opened(self) -> None:
+        return None
+
+    def stream_closed(self) -> None:
+        return None
+
+
+#: The per-email step every runner is built with (``JobExecution.run_email``).
+EmailStep = Callable[[str, UUID], Awaitable[None]]
+
 
 class JobRunner(Protocol):
-    """Runs accepted jobs in the background."""
+    """Runs the emails of accepted jobs in the background, one ``EmailStep`` each."""
 
-    def submit(self, job: BatchJob) -> None: ...
+    def submit(self, job: BatchJob) -> None:
+        """Queue the job's pending emails; raises ``ServiceUnavailable`` when stopping."""
+        ...
 
     def cancel(self, job_id: str) -> list[UUID]:
         """Stop a job: returns the ids of its emails that had not started."""
+        ...
+
+    @property
+    def stopping(self) -> bool: ...
+
+    async def stop(self, grace: float) -> set[str]:
+        """Take no more work, give running emails ``grace`` seconds, cancel the rest.
+
+        Returns the ids of the jobs that did not finish, so their claims can be
+        released.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    value: str
+    expires_in: int
+
+
+class AccessTokens(Protocol):
+    """Bearer tokens for signed-in users."""
+
+    def issue(self, user_id: UUID, now: datetime) -> IssuedToken: ...
+
+    def verify(self, token: str) -> UUID:
+        """The user id of a valid access token; raises ``InvalidToken`` otherwise."""
         ...

@@ -8,39 +8,38 @@ from collections.abc import AsyncIterator, Sequence
 from uuid import UUID
 
 from reasonflow.domain.errors import (
-    EmailsConflict,
-    EmailsNotFound,
     IdempotencyKeyReused,
     JobConflict,
     JobNotFound,
     RateLimited,
     TooManyActiveJobs,
 )
-from reasonflow.domain.execution import JobExecution
 from reasonflow.domain.model import BatchJob, JobKind, Page
 from reasonflow.domain.ports import (
-    AgentPipeline,
     Clock,
     EmailRepository,
     IdempotencyStore,
-    IntentClassifier,
     JobRunner,
     JobStore,
     Metrics,
     NoMetrics,
     RateLimiter,
 )
-from reasonflow.domain.rules import check_submission, validate_selection
+from reasonflow.domain.submission import check_submission, validate_selection
+
+#: A claim refused for no reason that lasts (a competing job let go meanwhile) is retried.
+CLAIM_ATTEMPTS = 3
 
 
 class BatchService:
+    """Submit, follow, cancel and retry jobs; the runner runs their emails
+    (``JobExecution.run_email``) in the background."""
+
     def __init__(
         self,
         emails: EmailRepository,
         jobs: JobStore,
         runner: JobRunner,
-        classifier: IntentClassifier,
-        pipeline: AgentPipeline,
         clock: Clock,
         max_active_jobs: int = 10,
         *,
@@ -56,15 +55,23 @@ class BatchService:
         self._idempotency = idempotency
         self._rate_limiter = rate_limiter
         self._metrics = metrics or NoMetrics()
-        self._execution = JobExecution(
-            emails, jobs, runner, classifier, pipeline, clock, self._metrics
-        )
         # Requests with the same key wait for each other, so one job is created.
         self._key_locks: dict[tuple[UUID, str], _KeyLock] = {}
 
-    async def run_email(self, job_id: str, email_id: UUID) -> None:
-        """Run one email of a job and commit its outcome. Called by every runner."""
-        await self._execution.run_email(job_id, email_id)
+    @property
+    def stopping(self) -> bool:
+        """True once shutdown began: no new job is taken."""
+        return self._runner.stopping
+
+    async def recover(self) -> int:
+        """Give back the emails left ``processing`` by jobs that no longer run (startup)."""
+        return await self._emails.recover_orphans(await self._jobs.unfinished_ids())
+
+    async def shutdown(self, grace: float) -> None:
+        """Stop taking work, let running emails finish within ``grace`` seconds, and
+        release the claims of the jobs that could not finish."""
+        for job_id in await self._runner.stop(grace):
+            await self._emails.release(job_id)
 
     async def submit_classify(
         self,
@@ -118,15 +125,20 @@ class BatchService:
         seconds pass without a change (so a stream can send a keep-alive)."""
         revision = -1
         current: BatchJob | None = job
-        while current is not None:
-            if current.revision != revision:
-                revision = current.revision
-                yield current
-            elif not current.is_finished:
-                yield None
-            if current.is_finished:
-                return
-            current = await self._jobs.wait_change(job.id, revision, heartbeat)
+        self._metrics.stream_opened()
+        try:
+            while current is not None:
+                if current.revision != revision:
+                    revision = current.revision
+                    yield current
+                elif not current.is_finished:
+                    yield None
+                if current.is_finished:
+                    return
+                current = await self._jobs.wait_change(job.id, revision, heartbeat)
+        finally:
+            # Runs on a normal end and when the follower goes away (cancelled).
+            self._metrics.stream_closed()
 
     async def _submit(
         self,
@@ -178,16 +190,24 @@ class BatchService:
         return job
 
     async def _claim_and_create(self, job: BatchJob) -> None:
-        claim = await self._emails.claim(job.user_id, job.email_ids, job.id)
-        if claim.missing:
-            raise EmailsNotFound(claim.missing)
-        if not claim.claimed:
-            raise EmailsConflict(claim.conflicts)
+        await self._claim(job)
         try:
             await self._jobs.create(job, self._max_active)
         except TooManyActiveJobs:
             await self._emails.release(job.id)
             raise
+
+    async def _claim(self, job: BatchJob) -> None:
+        """Claim every email of ``job`` or raise why not (DESIGN §3's order)."""
+        for _ in range(CLAIM_ATTEMPTS):
+            if await self._emails.claim(job.user_id, job.email_ids, job.id):
+                return
+            # Refused: the statuses as they are now say why. When they show no
+            # reason, what blocked the claim (another job) has just let go: try again.
+            check_submission(
+                job.kind, job.email_ids, await self._emails.statuses(job.user_id, job.email_ids)
+            )
+        raise JobConflict("The selected emails changed while the job was being submitted; retry")
 
     async def _start(self, job: BatchJob) -> None:
         """Hand the job to the runner; if it refuses (shutting down), undo the submission."""

@@ -1,171 +1,216 @@
-"""The composition root: the one place where ports meet their adapters."""
+"""The composition root: the one place where ports meet their adapters.
+
+Three steps, each usable alone:
+
+* ``build_adapters(settings)``: every adapter the settings select. Nothing
+  connects, reads a file or imports LiteLLM here.
+* ``wire(adapters, settings)``: the use cases over any set of adapters (the
+  unit tests pass fakes), plus the ``Lifecycle`` that starts and stops them.
+* ``Lifecycle.start()`` / ``stop()`` / ``ready()``: called by the app's
+  lifespan, the CLI and workers; this is where work happens.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from reasonflow.adapters.auth.passwords import Argon2PasswordHasher
-from reasonflow.adapters.auth.tokens import JwtTokens, load_or_create_secret
+from reasonflow.adapters.auth.tokens import JwtTokens
 from reasonflow.adapters.clock import SystemClock
-from reasonflow.adapters.jobs.limits import InMemoryIdempotencyStore, TokenBucketRateLimiter
+from reasonflow.adapters.jobs.idempotency import InMemoryIdempotencyStore
 from reasonflow.adapters.jobs.memory import InMemoryJobStore
+from reasonflow.adapters.jobs.rate_limit import TokenBucketRateLimiter
 from reasonflow.adapters.jobs.runner import AsyncioJobRunner
+from reasonflow.adapters.mail.importer import parse_upload
 from reasonflow.adapters.metrics import PrometheusMetrics
 from reasonflow.adapters.sql.emails import SqlEmailRepository
 from reasonflow.adapters.sql.engine import Database
-from reasonflow.adapters.sql.migrate import upgrade
 from reasonflow.adapters.sql.users import SqlUserRepository
 from reasonflow.domain.accounts import AccountService
-from reasonflow.domain.inbox import InboxService
-from reasonflow.domain.pipeline import StagedPipeline
-from reasonflow.domain.ports import Clock, IntentClassifier, ReplyDrafter
-from reasonflow.domain.rules import ReviewPolicy
+from reasonflow.domain.execution import JobExecution
+from reasonflow.domain.inbox import ImportedEmail, ImportProblem, InboxService
+from reasonflow.domain.pipeline import ReviewPolicy, StagedPipeline
+from reasonflow.domain.ports import (
+    AccessTokens,
+    Clock,
+    EmailRepository,
+    EmailStep,
+    IdempotencyStore,
+    IntentClassifier,
+    JobRunner,
+    JobStore,
+    Mailer,
+    Metrics,
+    NoMetrics,
+    PasswordHasher,
+    RateLimiter,
+    ReplyDrafter,
+    UserRepository,
+)
 from reasonflow.domain.services import BatchService
-from reasonflow.entrypoints.providers import build_mailer, build_provider, close_provider
+from reasonflow.entrypoints.lifecycle import Lifecycle, Periodic, Probe, Resource
+from reasonflow.entrypoints.provider_choice import build_mailer, build_provider
 from reasonflow.entrypoints.settings import Settings
 
-log = logging.getLogger(__name__)
-
-Hook = Callable[[], Awaitable[None]]
-
-
-async def _always_ready() -> bool:
-    return True
+#: Reads an uploaded message or mailbox: ``(body, content type, now)``.
+UploadReader = Callable[[bytes, str, datetime], Iterable[ImportedEmail | ImportProblem]]
+RunnerFactory = Callable[[EmailStep], JobRunner]
+#: How often finished jobs past their retention are evicted when nobody asks.
+SWEEP_SECONDS = 60.0
 
 
-@dataclass
+class Exposition(Protocol):
+    """Metrics in a scrape format (``/metrics``)."""
+
+    content_type: str
+
+    def exposition(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """One adapter per port, plus what the lifecycle starts.
+
+    ``runner`` builds the job runner once the per-email step exists (``wire``).
+    ``storage`` holds the data (the database): the admin CLI starts only it;
+    a serving process starts it, then ``resources``.
+    """
+
+    clock: Clock
+    emails: EmailRepository
+    users: UserRepository
+    jobs: JobStore
+    classifier: IntentClassifier
+    drafter: ReplyDrafter
+    mailer: Mailer
+    hasher: PasswordHasher
+    tokens: AccessTokens
+    idempotency: IdempotencyStore
+    rate_limiter: RateLimiter
+    runner: RunnerFactory
+    read_upload: UploadReader
+    metrics: Metrics = field(default_factory=NoMetrics)
+    exposition: Exposition | None = None
+    storage: Sequence[Resource] = ()
+    resources: Sequence[Resource] = ()
+    probes: Sequence[Probe] = ()
+
+
+@dataclass(frozen=True)
 class Services:
-    """What the entrypoints use, plus the hooks that start and stop it."""
+    """What the entrypoints use: the use cases and the lifecycle that runs them."""
 
     batch: BatchService
     inbox: InboxService
     accounts: AccountService
-    tokens: JwtTokens
+    tokens: AccessTokens
     clock: Clock
-    on_start: list[Hook] = field(default_factory=list)
-    on_stop: list[Hook] = field(default_factory=list)
-    ready: Callable[[], Awaitable[bool]] = _always_ready
-    metrics: PrometheusMetrics | None = None
-
-    async def start(self) -> None:
-        for hook in self.on_start:
-            await hook()
-
-    async def stop(self) -> None:
-        for hook in reversed(self.on_stop):
-            await hook()
+    lifecycle: Lifecycle
+    read_upload: UploadReader
+    exposition: Exposition | None = None
 
 
-def jwt_secret(settings: Settings) -> str:
-    return settings.jwt_secret or load_or_create_secret(settings.var_path / "jwt_secret")
-
-
-@dataclass
-class AdminServices:
-    """What the admin CLI needs: accounts and the inbox, without the job runner."""
-
-    accounts: AccountService
-    inbox: InboxService
-    database: Database
-
-    async def migrate(self) -> None:
-        await upgrade(self.database.engine)
-
-    async def close(self) -> None:
-        await self.database.dispose()
-
-
-def build_admin(settings: Settings) -> AdminServices:
+def build_adapters(settings: Settings) -> Adapters:
+    """The production adapters the settings select; connects to nothing."""
     clock = SystemClock()
     database = Database(settings.database_url)
-    return AdminServices(
-        accounts=AccountService(SqlUserRepository(database), Argon2PasswordHasher(), clock),
-        inbox=InboxService(
-            SqlEmailRepository(database, clock), build_mailer(settings, database, clock), clock
-        ),
-        database=database,
+    provider = build_provider(settings)
+    metrics = PrometheusMetrics()
+    jobs = InMemoryJobStore(
+        clock, timedelta(seconds=settings.job_retention_seconds), on_finished=metrics.job_finished
+    )
+    metrics.watch(
+        "reasonflow_jobs_in_flight", "Unfinished batch jobs.", lambda: jobs.unfinished_count
+    )
+    tokens = JwtTokens(
+        settings.jwt_secret,
+        timedelta(minutes=settings.access_token_minutes),
+        secret_file=settings.var_path / "jwt_secret",
     )
 
+    def runner(step: EmailStep) -> JobRunner:
+        built = AsyncioJobRunner(
+            step, settings.llm_max_concurrency, settings.effective_job_concurrency
+        )
+        metrics.watch(
+            "reasonflow_emails_in_flight",
+            "Emails holding a provider slot right now.",
+            lambda: built.in_flight,
+        )
+        return built
 
-def build_services(
-    settings: Settings,
-    classifier: IntentClassifier | None = None,
-    drafter: ReplyDrafter | None = None,
-) -> Services:
-    """Wire the production object graph. Connects to nothing until ``start``.
-
-    ``classifier`` and ``drafter`` replace the provider's two model steps
-    (tests use this to run the real app over a controllable provider).
-    """
-    clock = SystemClock()
-    if classifier is None or drafter is None:
-        chosen_classifier, chosen_drafter = build_provider(settings)
-        classifier = classifier or chosen_classifier
-        drafter = drafter or chosen_drafter
-    database = Database(settings.database_url)
-    emails = SqlEmailRepository(database, clock)
-    mailer = build_mailer(settings, database, clock)
-    policy = ReviewPolicy(settings.auto_approve_threshold, settings.auto_send)
-    runner = AsyncioJobRunner(settings.llm_max_concurrency, settings.effective_job_concurrency)
-    store = InMemoryJobStore(
-        clock,
-        timedelta(seconds=settings.job_retention_seconds),
-        on_finished=lambda job: metrics.job_finished(job),
-    )
-    metrics = PrometheusMetrics(
-        jobs_in_flight=lambda: store.unfinished_count, emails_in_flight=lambda: runner.in_flight
-    )
-    batch = BatchService(
-        emails,
-        store,
-        runner,
-        classifier,
-        StagedPipeline(classifier, drafter, emails, mailer, policy),
-        clock,
-        settings.max_active_jobs,
+    return Adapters(
+        clock=clock,
+        emails=SqlEmailRepository(database, clock),
+        users=SqlUserRepository(database),
+        jobs=jobs,
+        classifier=provider.classifier,
+        drafter=provider.drafter,
+        mailer=build_mailer(settings, database, clock),
+        hasher=Argon2PasswordHasher(),
+        tokens=tokens,
         idempotency=InMemoryIdempotencyStore(clock),
         rate_limiter=TokenBucketRateLimiter(settings.submit_rate_per_minute),
+        runner=runner,
+        read_upload=_read_upload,
         metrics=metrics,
+        exposition=metrics,
+        storage=[database],
+        resources=[tokens, provider, Periodic("job-sweeper", SWEEP_SECONDS, jobs.sweep)],
+        probes=[database.ready],
     )
-    runner.bind(batch.run_email)
-    background: list[asyncio.Task[None]] = []
 
-    async def start() -> None:
-        await upgrade(database.engine)
-        released = await emails.recover_orphans(await store.unfinished_ids())
-        if released:
-            log.warning("recovered %d emails left processing by a previous run", released)
-        background.append(asyncio.create_task(store.run_sweeper(), name="job-sweeper"))
-        if database.is_sqlite:
-            checkpointer = database.run_checkpointer()
-            background.append(asyncio.create_task(checkpointer, name="wal-checkpointer"))
 
-    async def stop() -> None:
-        for job_id in await runner.stop(settings.shutdown_grace_seconds):
-            await emails.release(job_id)
-        for task in background:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await close_provider(classifier, drafter)
-        await database.dispose()
-
-    async def ready() -> bool:
-        return not runner.stopping and await database.ping()
-
+def wire(adapters: Adapters, settings: Settings) -> Services:
+    """The use cases over ``adapters``; starts nothing (see ``Services.lifecycle``)."""
+    a = adapters
+    policy = ReviewPolicy(settings.auto_approve_threshold, settings.auto_send)
+    pipeline = StagedPipeline(a.classifier, a.drafter, a.emails, a.mailer, policy)
+    execution = JobExecution(a.emails, a.jobs, a.classifier, pipeline, a.clock, a.metrics)
+    batch = BatchService(
+        a.emails,
+        a.jobs,
+        a.runner(execution.run_email),
+        a.clock,
+        settings.max_active_jobs,
+        idempotency=a.idempotency,
+        rate_limiter=a.rate_limiter,
+        metrics=a.metrics,
+    )
+    accounts = AccountService(a.users, a.hasher, a.clock)
+    lifecycle = Lifecycle(
+        [*a.storage, *a.resources],
+        a.probes,
+        jobs=batch,
+        accounts=accounts,
+        grace=settings.shutdown_grace_seconds,
+    )
     return Services(
         batch=batch,
-        inbox=InboxService(emails, mailer, clock),
-        accounts=AccountService(SqlUserRepository(database), Argon2PasswordHasher(), clock),
-        tokens=JwtTokens(jwt_secret(settings), timedelta(minutes=settings.access_token_minutes)),
-        clock=clock,
-        on_start=[start],
-        on_stop=[stop],
-        ready=ready,
-        metrics=metrics,
+        inbox=InboxService(a.emails, a.mailer, a.clock),
+        accounts=accounts,
+        tokens=a.tokens,
+        clock=a.clock,
+        lifecycle=lifecycle,
+        read_upload=a.read_upload,
+        exposition=a.exposition,
     )
+
+
+def build_services(settings: Settings) -> Services:
+    """``wire(build_adapters(settings), settings)``: the production service."""
+    return wire(build_adapters(settings), settings)
+
+
+def admin_lifecycle(adapters: Adapters) -> Lifecycle:
+    """For one-off commands (migrate, seed, create a user): the storage only, no jobs."""
+    return Lifecycle(adapters.storage, adapters.probes)
+
+
+def _read_upload(
+    data: bytes, content_type: str, now: datetime
+) -> Iterable[ImportedEmail | ImportProblem]:
+    return parse_upload(data, content_type, now=now)

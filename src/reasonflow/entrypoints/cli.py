@@ -7,13 +7,14 @@ import asyncio
 import getpass
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from reasonflow.domain.errors import DomainError, EmailTaken
 from reasonflow.domain.model import User
-from reasonflow.entrypoints.bootstrap import AdminServices, build_admin
+from reasonflow.entrypoints.bootstrap import Services, admin_lifecycle, build_adapters, wire
 from reasonflow.entrypoints.client import register_client_commands
 from reasonflow.entrypoints.demo_data import demo_inbox
+from reasonflow.entrypoints.provider_choice import build_provider
 from reasonflow.entrypoints.settings import Settings, SettingsError, load_settings
 
 DEMO_ADDRESS = "demo@reasonflow.local"
@@ -77,6 +78,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from reasonflow.entrypoints.http.app import create_app
 
+    # A bad model string is a configuration error before anything listens (the
+    # app's own start would only log it with a trace, from inside the server).
+    asyncio.run(_check_provider(settings))
     app = create_app(settings)
     uvicorn.run(
         app,
@@ -88,27 +92,36 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_admin(settings: Settings, work: object) -> int:
+async def _check_provider(settings: Settings) -> None:
+    provider = build_provider(settings)
+    await provider.start()
+    await provider.stop()
+
+
+def _with_admin(settings: Settings, work: Callable[[Services], Awaitable[int]]) -> int:
+    """Run ``work`` with the database migrated and started; no job runs here."""
+
     async def run() -> int:
-        admin = build_admin(settings)
+        adapters = build_adapters(settings)
+        lifecycle = admin_lifecycle(adapters)
+        await lifecycle.start()
         try:
-            await admin.migrate()
-            return await work(admin)  # type: ignore[operator,no-any-return]
+            return await work(wire(adapters, settings))
         finally:
-            await admin.close()
+            await lifecycle.stop()
 
     return asyncio.run(run())
 
 
 def _db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
-    async def done(_: AdminServices) -> int:
+    async def done(_: Services) -> int:
         print("database is up to date")
         return 0
 
     return _with_admin(settings, done)
 
 
-async def _ensure_user(admin: AdminServices, address: str, password: str) -> tuple[User, bool]:
+async def _ensure_user(admin: Services, address: str, password: str) -> tuple[User, bool]:
     try:
         return await admin.accounts.register(address, password), True
     except EmailTaken:
@@ -116,7 +129,7 @@ async def _ensure_user(admin: AdminServices, address: str, password: str) -> tup
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    async def seed(admin: AdminServices) -> int:
+    async def seed(admin: Services) -> int:
         user, _ = await _ensure_user(admin, DEMO_ADDRESS, args.password)
         added = 0
         for index, new in enumerate(demo_inbox(admin.inbox.now())):
@@ -137,7 +150,7 @@ def _user_create(settings: Settings, args: argparse.Namespace) -> int:
     else:
         password = getpass.getpass("password: ")
 
-    async def create(admin: AdminServices) -> int:
+    async def create(admin: Services) -> int:
         user = await admin.accounts.register(args.email, password)
         print(f"created {user.email} ({user.id})")
         return 0

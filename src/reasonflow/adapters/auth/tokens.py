@@ -3,32 +3,48 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
 import jwt
 
+from reasonflow.domain.errors import InvalidToken
+from reasonflow.domain.ports import AccessTokens, IssuedToken
+
 ALGORITHM = "HS256"
 
 
-class InvalidToken(Exception):
-    """The token is missing, malformed, expired, of another type or badly signed."""
+class JwtTokens(AccessTokens):
+    """Signs with ``secret``, or with the development secret kept in ``secret_file``,
+    which ``start`` reads (or creates) so that building the app touches no file."""
 
-
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    value: str
-    expires_in: int
-
-
-class JwtTokens:
-    def __init__(self, secret: str, lifetime: timedelta = timedelta(minutes=30)) -> None:
-        if len(secret) < 32:
+    def __init__(
+        self,
+        secret: str | None = None,
+        lifetime: timedelta = timedelta(minutes=30),
+        *,
+        secret_file: Path | None = None,
+    ) -> None:
+        if secret is None and secret_file is None:
+            raise ValueError("give a JWT secret or a file to keep one in")
+        if secret is not None and len(secret) < 32:
             raise ValueError("the JWT secret must be at least 32 characters")
         self._secret = secret
+        self._secret_file = secret_file
         self._lifetime = lifetime
+
+    async def start(self) -> None:
+        if self._secret is None and self._secret_file is not None:
+            self._secret = load_or_create_secret(self._secret_file)
+
+    async def stop(self) -> None:
+        return None
+
+    def _key(self) -> str:
+        if self._secret is None:
+            raise RuntimeError("JwtTokens.start() was not called")
+        return self._secret
 
     def issue(self, user_id: UUID, now: datetime) -> IssuedToken:
         claims = {
@@ -37,23 +53,22 @@ class JwtTokens:
             "iat": int(now.timestamp()),
             "exp": int((now + self._lifetime).timestamp()),
         }
-        token = jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        token = jwt.encode(claims, self._key(), algorithm=ALGORITHM)
         return IssuedToken(token, int(self._lifetime.total_seconds()))
 
     def verify(self, token: str) -> UUID:
-        """The user id of a valid access token; raises ``InvalidToken`` otherwise."""
         try:
             claims = jwt.decode(
                 token,
-                self._secret,
+                self._key(),
                 algorithms=[ALGORITHM],
                 options={"require": ["sub", "exp", "type"]},
             )
             if claims["type"] != "access":
-                raise InvalidToken("not an access token")
+                raise InvalidToken()
             return UUID(str(claims["sub"]))
         except (jwt.PyJWTError, ValueError) as exc:
-            raise InvalidToken("invalid token") from exc
+            raise InvalidToken() from exc
 
 
 def load_or_create_secret(path: Path) -> str:

@@ -21,7 +21,7 @@ class InMemoryJobStore(JobStore):
 
     Eviction keeps a min-heap of expiry times, so a sweep costs O(k log n) for
     the k jobs that expire, never a scan of every job. Sweeps run on every
-    access and periodically from ``run_sweeper``.
+    access, and the composition root sweeps periodically in the background.
     """
 
     def __init__(
@@ -130,11 +130,6 @@ class InMemoryJobStore(JobStore):
                 del self._changed[job_id]
         return self._jobs.get(job_id)
 
-    @property
-    def watched(self) -> int:
-        """Jobs someone is waiting on right now."""
-        return len(self._changed)
-
     def sweep(self) -> int:
         """Evict every job whose retention has passed; returns how many."""
         now = self._clock.now()
@@ -150,12 +145,6 @@ class InMemoryJobStore(JobStore):
                     del self._by_user[job.user_id]
                 evicted += 1
         return evicted
-
-    async def run_sweeper(self, interval: float = 60.0) -> None:
-        """Sweep forever; meant to run as a background task of the app."""
-        while True:
-            await asyncio.sleep(interval)
-            self.sweep()
 
     def _notify(self, job_id: str) -> None:
         watch = self._changed.pop(job_id, None)

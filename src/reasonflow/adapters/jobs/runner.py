@@ -5,20 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
-from typing import Any
 from uuid import UUID
 
+from reasonflow.domain.errors import ServiceUnavailable
 from reasonflow.domain.model import BatchJob
-from reasonflow.domain.ports import JobRunner
+from reasonflow.domain.ports import EmailStep, JobRunner
 
 log = logging.getLogger(__name__)
-
-Step = Callable[[str, UUID], Coroutine[Any, Any, None]]
-
-
-class RunnerStopped(RuntimeError):
-    """The runner is shutting down and takes no new jobs."""
 
 
 class AsyncioJobRunner(JobRunner):
@@ -33,21 +26,19 @@ class AsyncioJobRunner(JobRunner):
     email finishes, with no polling loop.
     """
 
-    def __init__(self, max_concurrency: int, job_max_concurrency: int | None = None) -> None:
+    def __init__(
+        self, step: EmailStep, max_concurrency: int, job_max_concurrency: int | None = None
+    ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
+        self._step = step
         self._slots = max_concurrency
         self._per_job = min(job_max_concurrency or max_concurrency, max_concurrency)
-        self._step: Step | None = None
         self._waiting: dict[str, deque[UUID]] = {}
         self._turns: deque[str] = deque()
         self._in_flight: dict[str, int] = {}
         self._tasks: dict[asyncio.Task[None], str] = {}
         self._stopping = False
-
-    def bind(self, step: Step) -> None:
-        """Set the per-email step (``BatchService.run_email``)."""
-        self._step = step
 
     @property
     def stopping(self) -> bool:
@@ -59,7 +50,7 @@ class AsyncioJobRunner(JobRunner):
 
     def submit(self, job: BatchJob) -> None:
         if self._stopping:
-            raise RunnerStopped("the server is shutting down")
+            raise ServiceUnavailable()
         pending = deque(job.pending_ids())
         if not pending or job.id in self._waiting:
             return
@@ -98,10 +89,8 @@ class AsyncioJobRunner(JobRunner):
         return None
 
     def _start(self, job_id: str, email_id: UUID) -> None:
-        if self._step is None:
-            raise RuntimeError("AsyncioJobRunner.bind() was not called")
         task = asyncio.get_running_loop().create_task(
-            self._step(job_id, email_id), name=f"{job_id}:{email_id}"
+            _run(self._step, job_id, email_id), name=f"{job_id}:{email_id}"
         )
         self._tasks[task] = job_id
         self._in_flight[job_id] = self._in_flight.get(job_id, 0) + 1
@@ -135,3 +124,7 @@ class AsyncioJobRunner(JobRunner):
             if late:
                 await asyncio.wait(late)
         return unfinished
+
+
+async def _run(step: EmailStep, job_id: str, email_id: UUID) -> None:
+    await step(job_id, email_id)

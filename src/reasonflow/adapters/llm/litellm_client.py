@@ -74,21 +74,51 @@ class RequestPacer:
             await self._sleep(start - now)
 
 
+class UnknownModel(ValueError):
+    """LiteLLM knows no provider for the configured model string."""
+
+
 class LiteLLMClient:
+    """Building one costs nothing: LiteLLM is imported and warmed up by ``start``
+    (or by the first call, for a client nobody started)."""
+
     def __init__(self, config: LLMConfig, sleep: Sleep = asyncio.sleep) -> None:
         self._config = config
-        self._litellm = load_litellm()
-        warm_up(config.model)
+        self._litellm: Any = None
         self._sleep = sleep
         self._slots = asyncio.Semaphore(config.max_concurrency)
         self._pacer = RequestPacer(config.rpm, sleep=sleep) if config.rpm else None
         self._session: Any = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
 
+    async def start(self) -> None:
+        """Import LiteLLM, check the model string and load what a call to it needs.
+
+        Raises ``UnknownModel`` when LiteLLM has no provider for the model.
+        """
+        litellm = self._loaded()
+        try:
+            litellm.get_llm_provider(self._config.model)
+        except Exception:
+            raise UnknownModel(
+                f"LiteLLM knows no provider for {self._config.model!r}; "
+                "use a model string such as openai/gpt-4o-mini or ollama/llama3"
+            ) from None
+
+    async def stop(self) -> None:
+        await self.aclose()
+
+    def _loaded(self) -> Any:
+        if self._litellm is None:
+            self._litellm = load_litellm()
+            warm_up(self._config.model)
+        return self._litellm
+
     async def complete(
         self, messages: Sequence[Mapping[str, str]], response_format: Mapping[str, Any]
     ) -> Completion:
         """Ask once, retrying what is worth retrying; raises ``ProviderError``."""
+        self._loaded()
         attempt = 0
         while True:
             try:

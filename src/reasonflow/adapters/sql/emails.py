@@ -15,9 +15,9 @@ from reasonflow.adapters.clock import SystemClock
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.adapters.sql.rows import decode_cursor, email_values, encode_cursor, to_email
 from reasonflow.adapters.sql.tables import emails as t
-from reasonflow.domain.model import Email, EmailStatus, Intent, JobKind, Page, PipelineResult
-from reasonflow.domain.ports import ClaimResult, Clock, EmailFilter, EmailRepository
-from reasonflow.domain.rules import PROCESS_BLOCKING, conflicts
+from reasonflow.domain.model import Email, EmailStatus, Intent, Page, PipelineResult
+from reasonflow.domain.ports import Clock, EmailFilter, EmailRepository
+from reasonflow.domain.submission import PROCESS_BLOCKING
 
 
 class SqlEmailRepository(EmailRepository):
@@ -37,14 +37,6 @@ class SqlEmailRepository(EmailRepository):
                 await s.execute(select(t).where(t.c.user_id == user_id, t.c.id == email_id))
             ).first()
         return None if row is None else to_email(row)
-
-    async def get_many(self, ids: Sequence[UUID]) -> dict[UUID, Email]:
-        """Any owner's emails by id: for job runners, which act for the job's user."""
-        if not ids:
-            return {}
-        async with self._db.read() as s:
-            rows = (await s.execute(select(t).where(t.c.id.in_(_unique(ids))))).all()
-        return {row.id: to_email(row) for row in rows}
 
     async def page(
         self, user_id: UUID, filters: EmailFilter, limit: int, cursor: str | None
@@ -71,7 +63,7 @@ class SqlEmailRepository(EmailRepository):
         async with self._db.read() as s:
             return await _owned_statuses(s, user_id, ids)
 
-    async def claim(self, user_id: UUID, ids: Sequence[UUID], job_id: str) -> ClaimResult:
+    async def claim(self, user_id: UUID, ids: Sequence[UUID], job_id: str) -> bool:
         wanted = _unique(ids)
         # The caller's rows among the ids, locked in id order (Postgres; SQLite's write
         # transaction already excludes other writers), so concurrent claims queue up
@@ -100,10 +92,8 @@ class SqlEmailRepository(EmailRepository):
                     # Missing, someone else's, or busy: never keep part of a selection.
                     raise _Refused()
         except _Refused:
-            # Rolled back; say why from what is there now.
-            owned = await self.statuses(user_id, ids)
-            return _refusal(ids, owned) or ClaimResult(claimed=False, missing=[], conflicts={})
-        return ClaimResult(claimed=True, missing=[], conflicts={})
+            return False  # rolled back: nothing changed
+        return True
 
     async def save_classification(self, email_id: UUID, intent: Intent, confidence: float) -> None:
         async with self._db.write() as s:
@@ -230,15 +220,6 @@ def _unique(ids: Collection[UUID]) -> list[UUID]:
 
 class _Refused(Exception):
     """Raised inside a claim's transaction to roll it back."""
-
-
-def _refusal(ids: Sequence[UUID], owned: dict[UUID, EmailStatus]) -> ClaimResult | None:
-    """Why ``ids`` cannot be claimed given the caller's ``owned`` statuses, if they cannot."""
-    missing = [i for i in dict.fromkeys(ids) if i not in owned]
-    if missing:
-        return ClaimResult(claimed=False, missing=missing, conflicts={})
-    blocked = conflicts(JobKind.PROCESS, owned)
-    return ClaimResult(claimed=False, missing=[], conflicts=blocked) if blocked else None
 
 
 def _claimable() -> ColumnElement[bool]:

@@ -21,7 +21,8 @@ many small concurrent commits a batch job produces:
   own automatic checkpoint stays, for writes faster than the background keeps
   up with and for processes that run none (the admin CLI).
 
-Nothing here connects until the first query.
+Nothing here connects, or creates a folder, until ``Database.start`` or the
+first query.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+from reasonflow.adapters.sql.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,6 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         # Connections dropped by a restarted server are replaced, not handed out.
         return _create_async_engine(parsed, pool_pre_ping=True)
-    _make_parent_dir(parsed)
     engine = _create_async_engine(parsed)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
@@ -108,6 +110,27 @@ class Database:
         self._writers = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self._writes = 0
+        self._checkpointer: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Make the SQLite file's folder, bring the schema to the newest
+        migration and, on SQLite, start the WAL checkpointer."""
+        if self.is_sqlite:
+            _make_parent_dir(self.engine.url)
+        await upgrade(self.engine)
+        if self.is_sqlite and self._checkpointer is None:
+            self._checkpointer = asyncio.create_task(
+                self.run_checkpointer(), name="wal-checkpointer"
+            )
+
+    async def stop(self) -> None:
+        """Stop the checkpointer and close every pooled connection."""
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checkpointer
+        await self.dispose()
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -129,7 +152,7 @@ class Database:
             yield session
         self._writes += 1
 
-    async def ping(self) -> bool:
+    async def ready(self) -> bool:
         """Whether the database answers a trivial query (readiness)."""
         try:
             async with self.read() as session:

@@ -13,7 +13,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from reasonflow import __version__
-from reasonflow.adapters.metrics import CONTENT_TYPE
 from reasonflow.entrypoints.bootstrap import Services, build_services
 from reasonflow.entrypoints.http.batch import BatchController
 from reasonflow.entrypoints.http.controllers import AuthController, EmailController
@@ -40,20 +39,20 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/metrics", tags=["ops"], media_type=CONTENT_TYPE)
+@get("/metrics", tags=["ops"], media_type=MediaType.TEXT)
 async def metrics(state: State) -> Response[bytes]:
     """Prometheus exposition: jobs, emails by outcome, provider latency, work in flight."""
     services: Services = state.services
-    if services.metrics is None:
-        return Response(b"", media_type=CONTENT_TYPE)
-    return Response(services.metrics.exposition(), media_type=CONTENT_TYPE)
+    if services.exposition is None:
+        return Response(b"", media_type=MediaType.TEXT)
+    return Response(services.exposition.exposition(), media_type=services.exposition.content_type)
 
 
 @get("/ready", tags=["ops"], media_type=MediaType.JSON)
 async def ready(state: State) -> Response[dict[str, str]]:
     """Readiness: the database answers and the runner takes work."""
     services: Services = state.services
-    if await services.ready():
+    if await services.lifecycle.ready():
         return Response({"status": "ready"})
     return Response({"status": "unavailable"}, status_code=503)
 
@@ -66,11 +65,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        await wired.start()
+        await wired.lifecycle.start()
         try:
             yield
         finally:
-            await wired.stop()
+            await wired.lifecycle.stop()
 
     auth = DefineMiddleware(BearerTokenMiddleware, exclude=PUBLIC_PATHS)
     openapi = OpenAPIConfig(

@@ -129,17 +129,9 @@ class BatchController(Controller):
 async def _events(
     services: Services, job: BatchJob, heartbeat: float
 ) -> AsyncIterator[ServerSentEventMessage]:
-    gauge = services.metrics.streams_open if services.metrics else None
-    if gauge is not None:
-        gauge.inc()
-    try:
-        async for state in services.batch.watch(job, heartbeat):
-            if state is None:
-                yield ServerSentEventMessage(comment="keep-alive", data=None)
-                continue
-            body = msgspec.json.encode(JobOut.of(state)).decode()
-            yield ServerSentEventMessage(event="progress", data=body, id=state.revision)
-    finally:
-        # Runs on a normal end and when the client goes away (the task is cancelled).
-        if gauge is not None:
-            gauge.dec()
+    async for state in services.batch.watch(job, heartbeat):
+        if state is None:
+            yield ServerSentEventMessage(comment="keep-alive", data=None)
+            continue
+        body = msgspec.json.encode(JobOut.of(state)).decode()
+        yield ServerSentEventMessage(event="progress", data=body, id=state.revision)

@@ -8,11 +8,10 @@ from uuid import UUID
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from reasonflow.adapters.mail.importer import parse_upload
+from reasonflow.domain.errors import UnsupportedUpload
 from reasonflow.domain.inbox import NewEmail
 from reasonflow.domain.model import EmailStatus, Intent
 from reasonflow.domain.ports import EmailFilter
@@ -106,12 +105,9 @@ class EmailController(Controller):
         """
         content_type = request.headers.get("content-type", "")
         if content_type.partition(";")[0].strip().lower() not in IMPORT_TYPES:
-            raise HTTPException(
-                status_code=415,
-                detail="Send message/rfc822 (one message) or application/mbox (a mailbox)",
-            )
+            raise UnsupportedUpload()
         data = await request.body()
-        items = parse_upload(data, content_type, now=services.clock.now())
+        items = services.read_upload(data, content_type, services.clock.now())
         report = await services.inbox.import_messages(user_id, items)
         return ImportOut.of(report)
 

@@ -3,36 +3,49 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from litestar import MediaType, Request, Response
 from litestar.types import ExceptionHandlersMap
 
-from reasonflow.adapters.jobs.runner import RunnerStopped
 from reasonflow.domain import errors
 from reasonflow.domain.accounts import InvalidAccount
 
 log = logging.getLogger("reasonflow.http")
 
-STATUS_OF: dict[type[Exception], int] = {
-    errors.EmptyBatch: 400,
-    errors.BatchTooLarge: 400,
-    errors.DuplicateEmailIds: 400,
-    errors.InvalidCursor: 400,
-    errors.DraftRequired: 400,
-    InvalidAccount: 400,
-    errors.InvalidCredentials: 401,
-    errors.EmailsNotFound: 404,
-    errors.EmailNotFound: 404,
-    errors.JobNotFound: 404,
-    errors.EmailsConflict: 409,
-    errors.InvalidEmailTransition: 409,
-    errors.JobConflict: 409,
-    errors.EmailTaken: 409,
-    errors.IdempotencyKeyReused: 422,
-    errors.TooManyActiveJobs: 429,
-    errors.RateLimited: 429,
-    errors.DeliveryFailed: 502,
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """How the API answers an error: its status and, where a retry helps, when."""
+
+    status: int
+    #: ``Retry-After`` seconds: a number, or the error's own ``retry_after``.
+    retry_after: int | Literal["from error"] | None = None
+
+
+#: The one table from error types to answers; the first matching type wins.
+ANSWERS: dict[type[Exception], Answer] = {
+    errors.EmptyBatch: Answer(400),
+    errors.BatchTooLarge: Answer(400),
+    errors.DuplicateEmailIds: Answer(400),
+    errors.InvalidCursor: Answer(400),
+    errors.DraftRequired: Answer(400),
+    InvalidAccount: Answer(400),
+    errors.InvalidCredentials: Answer(401),
+    errors.EmailsNotFound: Answer(404),
+    errors.EmailNotFound: Answer(404),
+    errors.JobNotFound: Answer(404),
+    errors.EmailsConflict: Answer(409),
+    errors.InvalidEmailTransition: Answer(409),
+    errors.JobConflict: Answer(409),
+    errors.EmailTaken: Answer(409),
+    errors.UnsupportedUpload: Answer(415),
+    errors.IdempotencyKeyReused: Answer(422),
+    errors.TooManyActiveJobs: Answer(429, retry_after="from error"),
+    errors.RateLimited: Answer(429, retry_after="from error"),
+    errors.DeliveryFailed: Answer(502),
+    errors.ServiceUnavailable: Answer(503, retry_after="from error"),
 }
 
 
@@ -44,27 +57,21 @@ def error_body(status: int, detail: str, extra: object = None) -> dict[str, obje
     return body
 
 
+def answer_for(exc: errors.DomainError) -> Answer:
+    return next(answer for kind, answer in ANSWERS.items() if isinstance(exc, kind))
+
+
 def domain_error(_: Request[Any, Any, Any], exc: Exception) -> Response[object]:
     assert isinstance(exc, errors.DomainError)
-    status = next(code for kind, code in STATUS_OF.items() if isinstance(exc, kind))
-    headers = None
-    if isinstance(exc, errors.RateLimited):
-        headers = {"Retry-After": str(exc.retry_after)}
-    elif status == 429:
-        headers = {"Retry-After": "30"}
+    answer = answer_for(exc)
+    retry_after = answer.retry_after
+    if retry_after == "from error":
+        retry_after = int(getattr(exc, "retry_after"))  # noqa: B009 - the table promises it
     return Response(
-        error_body(status, exc.message, exc.extra),
-        status_code=status,
+        error_body(answer.status, exc.message, exc.extra),
+        status_code=answer.status,
         media_type=MediaType.JSON,
-        headers=headers,
-    )
-
-
-def unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[object]:
-    return Response(
-        error_body(503, "The server is shutting down; try again shortly"),
-        status_code=503,
-        headers={"Retry-After": "5"},
+        headers=None if retry_after is None else {"Retry-After": str(retry_after)},
     )
 
 
@@ -80,7 +87,6 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
 
 
 def exception_handlers() -> ExceptionHandlersMap:
-    handlers: ExceptionHandlersMap = dict.fromkeys(STATUS_OF, domain_error)
-    handlers[RunnerStopped] = unavailable
+    handlers: ExceptionHandlersMap = dict.fromkeys(ANSWERS, domain_error)
     handlers[500] = internal_error
     return handlers

@@ -9,7 +9,8 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from reasonflow.adapters.auth.tokens import InvalidToken, JwtTokens
+from reasonflow.domain.errors import InvalidToken
+from reasonflow.domain.ports import AccessTokens
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="reasonflow"'}
 
@@ -21,7 +22,7 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthorizedException("Missing bearer token", headers=CHALLENGE)
-        tokens: JwtTokens = connection.app.state.services.tokens
+        tokens: AccessTokens = connection.app.state.services.tokens
         try:
             user_id = tokens.verify(token.strip())
         except InvalidToken as exc:

@@ -1,21 +1,20 @@
-"""Submission rules (DESIGN §3) as pure functions, plus the review and dispatch
-rules every agent pipeline shares (DESIGN §1, §4)."""
+"""Submission rules (DESIGN §3) as pure functions: which error a selection deserves."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from uuid import UUID
 
 from reasonflow.domain.errors import (
     BatchTooLarge,
+    DomainError,
     DuplicateEmailIds,
     EmailsConflict,
     EmailsNotFound,
     EmptyBatch,
 )
-from reasonflow.domain.model import EmailStatus, Intent, JobKind
+from reasonflow.domain.model import EmailStatus, JobKind
 
 #: A process job may not take an email in one of these states.
 PROCESS_BLOCKING = frozenset({EmailStatus.PROCESSING, EmailStatus.SENT})
@@ -44,44 +43,28 @@ def conflicts(kind: JobKind, owned: Mapping[UUID, EmailStatus]) -> dict[UUID, Em
     return {i: s for i, s in owned.items() if s in PROCESS_BLOCKING}
 
 
-def check_submission(
+def refusal(
     kind: JobKind, requested: Sequence[UUID], owned: Mapping[UUID, EmailStatus]
-) -> None:
-    """Raise the error a submission deserves given the caller's emails' statuses.
+) -> DomainError | None:
+    """The error a submission deserves given the caller's emails' statuses, if any.
 
     ``owned`` holds only the requested emails that belong to the caller, so a
     missing email and another user's email give the same ``EmailsNotFound``.
+    Missing emails are reported before conflicting ones (DESIGN §3).
     """
     missing = missing_ids(requested, owned)
     if missing:
-        raise EmailsNotFound(missing)
+        return EmailsNotFound(missing)
     found = conflicts(kind, owned)
     if found:
-        raise EmailsConflict(found)
+        return EmailsConflict(found)
+    return None
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewPolicy:
-    """Where an email goes after its draft: review, then dispatch.
-
-    Below ``auto_approve_threshold`` or a complaint → ``needs_review``; spam at
-    or above it → ``rejected`` (no reply); otherwise ``drafted``, or ``sent``
-    when auto-send is on.
-    """
-
-    auto_approve_threshold: float = 0.8
-    auto_send: bool = False
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.auto_approve_threshold <= 1.0:
-            raise ValueError("auto_approve_threshold must lie in 0..1")
-
-    def review(self, intent: Intent, confidence: float) -> EmailStatus:
-        if intent is Intent.SPAM and confidence >= self.auto_approve_threshold:
-            return EmailStatus.REJECTED
-        if intent is Intent.COMPLAINT or confidence < self.auto_approve_threshold:
-            return EmailStatus.NEEDS_REVIEW
-        return EmailStatus.SENT if self.auto_send else EmailStatus.DRAFTED
-
-    def needs_draft(self, intent: Intent, confidence: float) -> bool:
-        return self.review(intent, confidence) is not EmailStatus.REJECTED
+def check_submission(
+    kind: JobKind, requested: Sequence[UUID], owned: Mapping[UUID, EmailStatus]
+) -> None:
+    """Raise what ``refusal`` finds, if anything."""
+    error = refusal(kind, requested, owned)
+    if error is not None:
+        raise error

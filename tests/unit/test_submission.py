@@ -17,9 +17,9 @@ from reasonflow.domain.errors import (
     EmptyBatch,
 )
 from reasonflow.domain.model import EmailStatus, Intent, JobKind
-from reasonflow.domain.rules import (
+from reasonflow.domain.pipeline import ReviewPolicy
+from reasonflow.domain.submission import (
     PROCESS_BLOCKING,
-    ReviewPolicy,
     check_submission,
     conflicts,
     validate_selection,
@@ -208,3 +208,9 @@ def test_default_policy_is_a_threshold_of_0_8_without_auto_send() -> None:
 def test_a_threshold_outside_0_to_1_is_refused(threshold: float) -> None:
     with pytest.raises(ValueError, match="auto_approve_threshold"):
         ReviewPolicy(threshold)
+
+
+def test_an_empty_conflict_cannot_be_built() -> None:
+    """A 409 always names the emails in the way."""
+    with pytest.raises(ValueError, match="at least one"):
+        EmailsConflict({})

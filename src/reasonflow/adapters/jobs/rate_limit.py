@@ -1,42 +1,15 @@
-"""In-memory idempotency keys and per-user submission rate limits (one process)."""
+"""In-memory per-user submission rate limit (one process; DESIGN §5)."""
 
 from __future__ import annotations
 
-import heapq
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from reasonflow.domain.ports import Clock, IdempotencyStore, RateLimiter
+from reasonflow.domain.ports import RateLimiter
 
-
-class InMemoryIdempotencyStore(IdempotencyStore):
-    """Keys live ``ttl`` (24 h) after first use; expiry pops a heap, like the job store."""
-
-    def __init__(self, clock: Clock, ttl: timedelta = timedelta(hours=24)) -> None:
-        self._clock = clock
-        self._ttl = ttl
-        self._entries: dict[tuple[UUID, str], tuple[str, str]] = {}
-        self._expiry: list[tuple[datetime, UUID, str]] = []
-
-    async def lookup(self, user_id: UUID, key: str) -> tuple[str, str] | None:
-        self._sweep()
-        return self._entries.get((user_id, key))
-
-    async def remember(self, user_id: UUID, key: str, fingerprint: str, job_id: str) -> None:
-        self._sweep()
-        if (user_id, key) in self._entries:
-            return
-        self._entries[(user_id, key)] = (fingerprint, job_id)
-        expires = self._clock.now().astimezone(UTC) + self._ttl
-        heapq.heappush(self._expiry, (expires, user_id, key))
-
-    def _sweep(self) -> None:
-        now = self._clock.now()
-        while self._expiry and self._expiry[0][0] <= now:
-            _, user_id, key = heapq.heappop(self._expiry)
-            self._entries.pop((user_id, key), None)
+#: A millionth of a token: rounding of large monotonic readings, never a real allowance.
+_ROUNDING = 1e-6
 
 
 class TokenBucketRateLimiter(RateLimiter):
@@ -59,10 +32,12 @@ class TokenBucketRateLimiter(RateLimiter):
         now = self._now()
         tokens, since = self._buckets.get(user_id, (self._capacity, now))
         tokens = min(self._capacity, tokens + (now - since) * self._rate)
-        if tokens < 1.0:
+        # A caller who waited exactly the advertised time gets its turn, whatever
+        # the float rounding of the refill (it can fall short of 1 by ~1e-9).
+        if tokens < 1.0 - _ROUNDING:
             self._buckets[user_id] = (tokens, now)
             return (1.0 - tokens) / self._rate
-        self._buckets[user_id] = (tokens - 1.0, now)
+        self._buckets[user_id] = (max(0.0, tokens - 1.0), now)
         if len(self._buckets) > 10_000:
             self._forget_full(now)
         return 0.0

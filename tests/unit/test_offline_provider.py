@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reasonflow.adapters.llm.rules import RuleBasedClassifier, TemplateDrafter, rules_pipeline
+from reasonflow.adapters.llm.offline import RuleBasedClassifier, TemplateDrafter, rules_pipeline
 from reasonflow.adapters.llm.templates import sender_name, topic_of
 from reasonflow.domain.model import EmailStatus, Intent, Usage
-from reasonflow.domain.rules import ReviewPolicy
+from reasonflow.domain.pipeline import ReviewPolicy
 from reasonflow.entrypoints.demo_data import DEMO_EMAILS, DEMO_RECIPIENT, demo_inbox
 from tests.fakes_llm import NOW, RecordingMailer, ThreadContext, make_email
 

@@ -18,9 +18,8 @@ from typing import NamedTuple
 from reasonflow.adapters.llm.lexicon import SENDER_CUES, TEXT_CUES
 from reasonflow.adapters.llm.templates import TemplateDrafter
 from reasonflow.domain.model import Classification, Email, Intent, Usage
-from reasonflow.domain.pipeline import StagedPipeline
+from reasonflow.domain.pipeline import ReviewPolicy, StagedPipeline
 from reasonflow.domain.ports import EmailRepository, IntentClassifier, Mailer
-from reasonflow.domain.rules import ReviewPolicy
 
 __all__ = ["RuleBasedClassifier", "TemplateDrafter", "rules_pipeline"]
 

@@ -1,0 +1,118 @@
+"""Start, stop and readiness of a process: the same object for the API, the CLI and workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from reasonflow.domain.accounts import AccountService
+from reasonflow.domain.services import BatchService
+
+log = logging.getLogger(__name__)
+
+Probe = Callable[[], Awaitable[bool]]
+
+
+class Resource(Protocol):
+    """An adapter that holds something outside the process: a file, connections, a task."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Lifecycle:
+    """Starts ``resources`` in order and stops the started ones in reverse.
+
+    With ``jobs`` (a process that runs batch jobs), start also gives back the
+    emails a previous run left claimed, and stop first lets running emails
+    finish within ``grace`` seconds, then releases the rest. Nothing is
+    started twice; a failed start stops what had started.
+    """
+
+    def __init__(
+        self,
+        resources: Sequence[Resource],
+        probes: Sequence[Probe] = (),
+        *,
+        jobs: BatchService | None = None,
+        accounts: AccountService | None = None,
+        grace: float = 10.0,
+    ) -> None:
+        self._resources = list(resources)
+        self._probes = list(probes)
+        self._jobs = jobs
+        self._accounts = accounts
+        self._grace = grace
+        self._started: list[Resource] = []
+
+    async def start(self) -> None:
+        try:
+            for resource in self._resources:
+                if resource not in self._started:
+                    await resource.start()
+                    self._started.append(resource)
+            if self._accounts is not None:
+                self._accounts.start()
+            if self._jobs is not None:
+                released = await self._jobs.recover()
+                if released:
+                    log.warning("recovered %d emails left processing by a previous run", released)
+        except BaseException:
+            await self._stop_resources()
+            raise
+
+    async def stop(self) -> None:
+        try:
+            if self._jobs is not None:
+                await self._jobs.shutdown(self._grace)
+        finally:
+            await self._stop_resources()
+
+    async def ready(self) -> bool:
+        """Taking work (not shutting down) and every probe (the database) answers."""
+        if self._jobs is not None and self._jobs.stopping:
+            return False
+        for probe in self._probes:
+            if not await probe():
+                return False
+        return True
+
+    async def _stop_resources(self) -> None:
+        while self._started:
+            resource = self._started.pop()
+            try:
+                await resource.stop()
+            except Exception as exc:  # stop the others all the same
+                log.error(
+                    "stopping %s failed error=%s", type(resource).__name__, type(exc).__name__
+                )
+
+
+class Periodic(Resource):
+    """Calls ``action`` every ``interval`` seconds in a background task, while started."""
+
+    def __init__(self, name: str, interval: float, action: Callable[[], object]) -> None:
+        self._name = name
+        self._interval = interval
+        self._action = action
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self._name)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            self._action()

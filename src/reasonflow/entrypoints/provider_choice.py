@@ -1,0 +1,75 @@
+"""The model steps and the mailer the settings select (part of the composition root).
+
+``REASONFLOW_LLM_MODEL=rules`` (the default) is the offline provider; any other
+value is a LiteLLM model string. Choosing imports nothing heavy: LiteLLM is
+imported, and the model string checked, when the provider is started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reasonflow.adapters.llm.litellm_client import LiteLLMClient, LLMConfig, UnknownModel
+from reasonflow.adapters.llm.litellm_provider import LiteLLMClassifier, LiteLLMDrafter
+from reasonflow.adapters.llm.offline import RuleBasedClassifier, TemplateDrafter
+from reasonflow.adapters.mail.outbox import OutboxMailer
+from reasonflow.adapters.sql.engine import Database
+from reasonflow.domain.ports import Clock, IntentClassifier, Mailer, ReplyDrafter
+from reasonflow.entrypoints.settings import PREFIX, Settings, SettingsError
+
+RULES = "rules"
+
+
+@dataclass(frozen=True)
+class Provider:
+    """The classifier and drafter of one model, and the client they share (if any).
+
+    A lifecycle resource: ``start`` loads LiteLLM and checks the model string
+    (a bad one is a ``SettingsError`` naming the variable); ``stop`` closes the
+    client's HTTP session.
+    """
+
+    classifier: IntentClassifier
+    drafter: ReplyDrafter
+    client: LiteLLMClient | None = None
+
+    async def start(self) -> None:
+        if self.client is None:
+            return
+        try:
+            await self.client.start()
+        except UnknownModel as exc:
+            raise SettingsError(f"{PREFIX}LLM_MODEL: {exc}") from None
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+
+def build_provider(settings: Settings) -> Provider:
+    """The offline pair, or a LiteLLM pair over one client (so both share its limits)."""
+    if settings.llm_model == RULES:
+        return Provider(RuleBasedClassifier(), TemplateDrafter())
+    client = LiteLLMClient(llm_config(settings))
+    return Provider(LiteLLMClassifier(client), LiteLLMDrafter(client), client)
+
+
+def llm_config(settings: Settings) -> LLMConfig:
+    return LLMConfig(
+        model=settings.llm_model,
+        api_base=settings.llm_api_base,
+        api_key=settings.llm_api_key,
+        timeout_seconds=settings.llm_timeout_seconds,
+        max_retries=settings.llm_max_retries,
+        max_concurrency=settings.llm_max_concurrency,
+        rpm=settings.llm_rpm,
+    )
+
+
+def build_mailer(settings: Settings, database: Database, clock: Clock) -> Mailer:
+    """SMTP when ``REASONFLOW_SMTP_URL`` is set, otherwise the outbox table."""
+    if settings.smtp_url:
+        from reasonflow.adapters.mail.smtp import SmtpConfig, SmtpMailer
+
+        return SmtpMailer(SmtpConfig.from_url(settings.smtp_url))
+    return OutboxMailer(database, clock)
