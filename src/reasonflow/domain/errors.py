@@ -100,8 +100,6 @@ class TooManyActiveJobs(DomainError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"You already have {limit} unfinished batch jobs; wait for one to finish")
         self.limit = limit
-        # A guess: jobs take seconds to minutes, and the client has nothing better.
-        self.retry_after = 30
 
 
 class RateLimited(DomainError):
@@ -166,7 +164,6 @@ class ServiceUnavailable(DomainError):
 
     def __init__(self, message: str = "The server is shutting down; try again shortly") -> None:
         super().__init__(message)
-        self.retry_after = 5
 
 
 class InvalidCursor(DomainError):

@@ -20,7 +20,8 @@ class Answer:
     """How the API answers an error: its status and, where a retry helps, when."""
 
     status: int
-    #: ``Retry-After`` seconds: a number, or the error's own ``retry_after``.
+    #: ``Retry-After`` seconds: a number, or the error's own ``retry_after``
+    #: (``RateLimited`` knows when the next submission will be allowed).
     retry_after: int | Literal["from error"] | None = None
 
 
@@ -33,6 +34,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     errors.DraftRequired: Answer(400),
     InvalidAccount: Answer(400),
     errors.InvalidCredentials: Answer(401),
+    errors.InvalidToken: Answer(401),
     errors.EmailsNotFound: Answer(404),
     errors.EmailNotFound: Answer(404),
     errors.JobNotFound: Answer(404),
@@ -42,10 +44,11 @@ ANSWERS: dict[type[Exception], Answer] = {
     errors.EmailTaken: Answer(409),
     errors.UnsupportedUpload: Answer(415),
     errors.IdempotencyKeyReused: Answer(422),
-    errors.TooManyActiveJobs: Answer(429, retry_after="from error"),
+    # A guess: jobs take seconds to minutes, and the client has nothing better.
+    errors.TooManyActiveJobs: Answer(429, retry_after=30),
     errors.RateLimited: Answer(429, retry_after="from error"),
     errors.DeliveryFailed: Answer(502),
-    errors.ServiceUnavailable: Answer(503, retry_after="from error"),
+    errors.ServiceUnavailable: Answer(503, retry_after=5),
 }
 
 
