@@ -14,6 +14,7 @@ import dataclasses
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from reasonflow.adapters.auth.tokens import JwtTokens
@@ -47,7 +48,8 @@ from reasonflow.domain.ports import (
     UserRepository,
 )
 from reasonflow.domain.submission import PROCESS_BLOCKING
-from reasonflow.entrypoints.bootstrap import Adapters
+from reasonflow.entrypoints.bootstrap import Adapters, Services, wire
+from reasonflow.entrypoints.settings import Settings
 
 EPOCH = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -410,3 +412,9 @@ def fake_adapters(clock: FakeClock | None = None) -> Adapters:
         runner=FakeRunner,
         read_upload=lambda data, content_type, now: parse_upload(data, content_type, now=now),
     )
+
+
+def fake_services(clock: FakeClock | None = None, **adapters: Any) -> tuple[Services, Adapters]:
+    """``wire()`` over ``fake_adapters()``, with any adapter replaced by keyword."""
+    built = dataclasses.replace(fake_adapters(clock), **adapters)
+    return wire(built, Settings()), built

@@ -14,14 +14,15 @@ from reasonflow.domain.accounts import (
     normalise_address,
 )
 from reasonflow.domain.errors import EmailTaken, InvalidCredentials
-from tests.fakes import FakeClock, FakePasswordHasher, FakeUserRepository
+from tests.fakes import FakeClock, FakePasswordHasher, FakeUserRepository, fake_services
 
 PASSWORD = "correct horse battery"
 
 
 def build() -> tuple[AccountService, FakeUserRepository, FakePasswordHasher, FakeClock]:
     users, hasher, clock = FakeUserRepository(), FakePasswordHasher(), FakeClock()
-    return AccountService(users, hasher, clock), users, hasher, clock
+    services, _ = fake_services(clock, users=users, hasher=hasher)
+    return services.accounts, users, hasher, clock
 
 
 async def test_register_stores_a_normalised_address_and_only_a_hash() -> None:

@@ -13,8 +13,8 @@ from uuid import UUID
 import pytest
 
 from reasonflow.adapters.mail.importer import parse_mbox, parse_paths, parse_upload
-from reasonflow.domain.inbox import ImportedEmail, ImportProblem, InboxService
-from tests.fakes import FakeClock, FakeEmailRepository, FakeMailer
+from reasonflow.domain.inbox import ImportedEmail, ImportProblem
+from tests.fakes import fake_services
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 ALICE = UUID(int=0xA11CE)
@@ -132,8 +132,8 @@ async def test_pythons_email_test_corpus_imports_without_a_crash() -> None:
     assert files, f"{CORPUS} holds no files"
 
     items = list(parse_paths(files, now=NOW))
-    inbox = InboxService(FakeEmailRepository(), FakeMailer(), FakeClock())
-    report = await inbox.import_messages(ALICE, items)
+    services, _ = fake_services()
+    report = await services.inbox.import_messages(ALICE, items)
 
     assert len(items) == len(files)  # each file is one message or one problem
     assert report.imported + report.duplicates + len(report.problems) == len(files)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 from uuid import UUID, uuid4
 
 import pytest
@@ -12,7 +13,7 @@ from reasonflow.domain.errors import DraftRequired, EmailNotFound, InvalidEmailT
 from reasonflow.domain.inbox import InboxService, NewEmail
 from reasonflow.domain.model import Email, EmailStatus, Intent
 from reasonflow.domain.ports import EmailFilter
-from tests.fakes import EPOCH, FakeClock, FakeEmailRepository, FakeMailer, make_email
+from tests.fakes import EPOCH, FakeClock, FakeEmailRepository, FakeMailer, fake_services, make_email
 
 ALICE, BOB = UUID(int=0xA11CE), UUID(int=0xB0B)
 REVIEWABLE = [EmailStatus.DRAFTED, EmailStatus.NEEDS_REVIEW]
@@ -37,8 +38,9 @@ class Inbox:
 
 def build() -> Inbox:
     clock = FakeClock()
-    emails, mailer = FakeEmailRepository(clock), FakeMailer()
-    inbox = Inbox(InboxService(emails, mailer, clock), emails, mailer, clock)
+    services, adapters = fake_services(clock)
+    emails, mailer = cast(FakeEmailRepository, adapters.emails), cast(FakeMailer, adapters.mailer)
+    inbox = Inbox(services.inbox, emails, mailer, clock)
     clock.advance(3600)
     return inbox
 

@@ -10,7 +10,7 @@ import pytest
 
 from reasonflow.domain.inbox import ImportedEmail, ImportProblem, ImportReport, InboxService
 from reasonflow.domain.model import Email, EmailStatus
-from tests.fakes import FakeClock, FakeEmailRepository, FakeMailer
+from tests.fakes import FakeClock, FakeEmailRepository, fake_services
 
 ALICE, BOB = UUID(int=0xA11CE), UUID(int=0xB0B)
 SENT = datetime(2024, 12, 24, 8, 0, tzinfo=UTC)
@@ -43,7 +43,8 @@ class CountingEmailRepository(FakeEmailRepository):
 def build() -> tuple[InboxService, CountingEmailRepository, FakeClock]:
     clock = FakeClock()
     emails = CountingEmailRepository(clock)
-    return InboxService(emails, FakeMailer(), clock), emails, clock
+    services, _ = fake_services(clock, emails=emails)
+    return services.inbox, emails, clock
 
 
 async def test_imported_mail_is_stored_as_pending_email_with_its_message_id() -> None:
