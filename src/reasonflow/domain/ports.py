@@ -6,10 +6,10 @@ it is defined. Adapters turn vendor exceptions into domain errors.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from reasonflow.domain.model import (
@@ -255,7 +255,7 @@ class NoMetrics(Metrics):
 
 
 #: The per-email step every runner is built with (``JobExecution.run_email``).
-EmailStep = Callable[[str, UUID], Awaitable[None]]
+EmailStep = Callable[[str, UUID], Coroutine[Any, Any, None]]
 
 
 class JobRunner(Protocol):

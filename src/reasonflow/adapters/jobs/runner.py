@@ -90,7 +90,7 @@ class AsyncioJobRunner(JobRunner):
 
     def _start(self, job_id: str, email_id: UUID) -> None:
         task = asyncio.get_running_loop().create_task(
-            _run(self._step, job_id, email_id), name=f"{job_id}:{email_id}"
+            self._step(job_id, email_id), name=f"{job_id}:{email_id}"
         )
         self._tasks[task] = job_id
         self._in_flight[job_id] = self._in_flight.get(job_id, 0) + 1
@@ -124,7 +124,3 @@ class AsyncioJobRunner(JobRunner):
             if late:
                 await asyncio.wait(late)
         return unfinished
-
-
-async def _run(step: EmailStep, job_id: str, email_id: UUID) -> None:
-    await step(job_id, email_id)
