@@ -262,7 +262,7 @@ class FakeUserRepository(UserRepository):
     async def add(self, user: User) -> None:
         if any(u.email == user.email for u in self.users.values()):
             raise EmailTaken()
-        self.users[user.id] = user
+        self.users[user.id] = dataclasses.replace(user, created_at=_utc(user.created_at))
 
     async def by_email(self, email: str) -> User | None:
         return next((u for u in self.users.values() if u.email == email), None)

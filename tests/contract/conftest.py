@@ -1,7 +1,8 @@
 """The SQL repositories over every backend: each test gets a migrated, empty database.
 
-``repo`` adds the unit tests' ``FakeEmailRepository`` to the backends of the
-``EmailRepository`` contract, so the fake is held to what the real ones meet.
+``repo`` adds the unit tests' fakes (``FakeEmailRepository``,
+``FakeUserRepository``) to the backends of the repository contracts, so each
+fake is held to what the real ones meet.
 
 SQLite: a fresh file per test. Postgres: one database per session (created,
 migrated, and dropped at the end), emptied before each test.
@@ -18,7 +19,8 @@ import pytest
 
 from reasonflow.adapters.sql.emails import SqlEmailRepository
 from reasonflow.adapters.sql.engine import Database
-from reasonflow.domain.ports import EmailRepository
+from reasonflow.adapters.sql.users import SqlUserRepository
+from reasonflow.domain.ports import EmailRepository, UserRepository
 from tests.dbs import (
     Sql,
     StepClock,
@@ -28,7 +30,7 @@ from tests.dbs import (
     migrated_database,
     sqlite_url,
 )
-from tests.fakes import FakeEmailRepository
+from tests.fakes import FakeEmailRepository, FakeUserRepository
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +66,7 @@ async def sql(backend_url: str) -> AsyncIterator[Sql]:
 @dataclass
 class Backend:
     emails: EmailRepository
+    users: UserRepository
     clock: StepClock
 
 
@@ -80,12 +83,12 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def repo(backend: str) -> AsyncIterator[Backend]:
     clock = StepClock()
     if backend == "fake":
-        yield Backend(FakeEmailRepository(clock), clock)
+        yield Backend(FakeEmailRepository(clock), FakeUserRepository(), clock)
         return
     db = await migrated_database(backend)
     try:
         if not db.is_sqlite:
             await empty_tables(db)
-        yield Backend(SqlEmailRepository(db, clock), clock)
+        yield Backend(SqlEmailRepository(db, clock), SqlUserRepository(db), clock)
     finally:
         await db.dispose()

@@ -1,4 +1,4 @@
-"""The UserRepository contract, run against SQLite and Postgres alike."""
+"""The UserRepository contract, run against SQLite, Postgres and the unit-test fake alike."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from reasonflow.domain.errors import EmailTaken
 from reasonflow.domain.model import User
-from tests.dbs import Sql
+from tests.contract.conftest import Backend
 
 
 def user(address: str = "ada@example.com") -> User:
@@ -19,38 +19,38 @@ def user(address: str = "ada@example.com") -> User:
     )
 
 
-async def test_a_user_is_found_by_address_and_by_id(sql: Sql) -> None:
+async def test_a_user_is_found_by_address_and_by_id(repo: Backend) -> None:
     ada = user()
-    await sql.users.add(ada)
+    await repo.users.add(ada)
 
-    assert await sql.users.by_email("ada@example.com") == ada
-    assert await sql.users.by_id(ada.id) == ada
+    assert await repo.users.by_email("ada@example.com") == ada
+    assert await repo.users.by_id(ada.id) == ada
 
 
-async def test_created_at_comes_back_aware_utc(sql: Sql) -> None:
+async def test_created_at_comes_back_aware_utc(repo: Backend) -> None:
     ada = user()
-    await sql.users.add(ada)
+    await repo.users.add(ada)
 
-    found = await sql.users.by_id(ada.id)
+    found = await repo.users.by_id(ada.id)
 
     assert found is not None
     assert found.created_at == datetime(2024, 5, 1, 12, tzinfo=UTC)
     assert found.created_at.utcoffset() == timedelta(0)
 
 
-async def test_unknown_users_are_none(sql: Sql) -> None:
-    assert await sql.users.by_email("nobody@example.com") is None
-    assert await sql.users.by_id(uuid.uuid4()) is None
+async def test_unknown_users_are_none(repo: Backend) -> None:
+    assert await repo.users.by_email("nobody@example.com") is None
+    assert await repo.users.by_id(uuid.uuid4()) is None
 
 
-async def test_a_taken_address_is_a_domain_error_and_changes_nothing(sql: Sql) -> None:
+async def test_a_taken_address_is_a_domain_error_and_changes_nothing(repo: Backend) -> None:
     first = user()
-    await sql.users.add(first)
+    await repo.users.add(first)
 
     with pytest.raises(EmailTaken):
-        await sql.users.add(user())
+        await repo.users.add(user())
 
-    assert await sql.users.by_email("ada@example.com") == first
+    assert await repo.users.by_email("ada@example.com") == first
     # The failed insert left no broken transaction behind.
-    await sql.users.add(user("grace@example.com"))
-    assert await sql.users.by_email("grace@example.com") is not None
+    await repo.users.add(user("grace@example.com"))
+    assert await repo.users.by_email("grace@example.com") is not None
