@@ -410,7 +410,7 @@ def fake_adapters(clock: FakeClock | None = None) -> Adapters:
         idempotency=InMemoryIdempotencyStore(clock),
         rate_limiter=TokenBucketRateLimiter(10_000),
         runner=FakeRunner,
-        read_upload=lambda data, content_type, now: parse_upload(data, content_type, now=now),
+        read_upload=parse_upload,
     )
 
 

@@ -12,6 +12,7 @@ Three steps, each usable alone:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,15 +52,21 @@ from reasonflow.domain.ports import (
     UserRepository,
 )
 from reasonflow.domain.services import BatchService
-from reasonflow.entrypoints.lifecycle import Lifecycle, Periodic, Probe, Resource
+from reasonflow.entrypoints.lifecycle import Background, Lifecycle, Probe, Resource, every
 from reasonflow.entrypoints.provider_choice import build_mailer, build_provider
 from reasonflow.entrypoints.settings import Settings
 
-#: Reads an uploaded message or mailbox: ``(body, content type, now)``.
-UploadReader = Callable[[bytes, str, datetime], Iterable[ImportedEmail | ImportProblem]]
 RunnerFactory = Callable[[EmailStep], JobRunner]
 #: How often finished jobs past their retention are evicted when nobody asks.
 SWEEP_SECONDS = 60.0
+
+
+class UploadReader(Protocol):
+    """Reads an uploaded message or mailbox (``adapters.mail.importer.parse_upload``)."""
+
+    def __call__(
+        self, data: bytes, content_type: str, *, now: datetime
+    ) -> Iterable[ImportedEmail | ImportProblem]: ...
 
 
 class Exposition(Protocol):
@@ -131,6 +138,12 @@ def build_adapters(settings: Settings) -> Adapters:
         secret_file=settings.var_path / "jwt_secret",
     )
 
+    # A serving process sweeps expired jobs even when nobody asks, and checkpoints
+    # SQLite's WAL off the request path; one-off commands do neither.
+    background = [Background("job-sweeper", functools.partial(every, SWEEP_SECONDS, jobs.sweep))]
+    if database.is_sqlite:
+        background.append(Background("wal-checkpointer", database.run_checkpointer))
+
     def runner(step: EmailStep) -> JobRunner:
         built = AsyncioJobRunner(
             step, settings.llm_max_concurrency, settings.effective_job_concurrency
@@ -155,11 +168,11 @@ def build_adapters(settings: Settings) -> Adapters:
         idempotency=InMemoryIdempotencyStore(clock),
         rate_limiter=TokenBucketRateLimiter(settings.submit_rate_per_minute),
         runner=runner,
-        read_upload=_read_upload,
+        read_upload=parse_upload,
         metrics=metrics,
         exposition=metrics,
         storage=[database],
-        resources=[tokens, provider, Periodic("job-sweeper", SWEEP_SECONDS, jobs.sweep)],
+        resources=[tokens, provider, *background],
         probes=[database.ready],
     )
 
@@ -208,9 +221,3 @@ def build_services(settings: Settings) -> Services:
 def admin_lifecycle(adapters: Adapters) -> Lifecycle:
     """For one-off commands (migrate, seed, create a user): the storage only, no jobs."""
     return Lifecycle(adapters.storage, adapters.probes)
-
-
-def _read_upload(
-    data: bytes, content_type: str, now: datetime
-) -> Iterable[ImportedEmail | ImportProblem]:
-    return parse_upload(data, content_type, now=now)

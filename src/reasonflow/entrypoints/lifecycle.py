@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Protocol
 
 from reasonflow.domain.accounts import AccountService
 from reasonflow.domain.services import BatchService
@@ -92,18 +92,17 @@ class Lifecycle:
                 )
 
 
-class Periodic(Resource):
-    """Calls ``action`` every ``interval`` seconds in a background task, while started."""
+class Background(Resource):
+    """Runs ``work()`` (a loop that never returns) as a task while started."""
 
-    def __init__(self, name: str, interval: float, action: Callable[[], object]) -> None:
+    def __init__(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         self._name = name
-        self._interval = interval
-        self._action = action
+        self._work = work
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=self._name)
+            self._task = asyncio.create_task(self._work(), name=self._name)
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -112,7 +111,9 @@ class Periodic(Resource):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            self._action()
+
+async def every(interval: float, action: Callable[[], object]) -> None:
+    """Call ``action`` every ``interval`` seconds, forever (for ``Background``)."""
+    while True:
+        await asyncio.sleep(interval)
+        action()

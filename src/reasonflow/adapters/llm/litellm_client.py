@@ -105,9 +105,6 @@ class LiteLLMClient:
                 "use a model string such as openai/gpt-4o-mini or ollama/llama3"
             ) from None
 
-    async def stop(self) -> None:
-        await self.aclose()
-
     def _loaded(self) -> Any:
         if self._litellm is None:
             self._litellm = load_litellm()

@@ -110,26 +110,14 @@ class Database:
         self._writers = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self._writes = 0
-        self._checkpointer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Make the SQLite file's folder, bring the schema to the newest
-        migration and, on SQLite, start the WAL checkpointer."""
+        """Make the SQLite file's folder and bring the schema to the newest migration."""
         if self.is_sqlite:
             _make_parent_dir(self.engine.url)
         await upgrade(self.engine)
-        if self.is_sqlite and self._checkpointer is None:
-            self._checkpointer = asyncio.create_task(
-                self.run_checkpointer(), name="wal-checkpointer"
-            )
 
     async def stop(self) -> None:
-        """Stop the checkpointer and close every pooled connection."""
-        checkpointer, self._checkpointer = self._checkpointer, None
-        if checkpointer is not None:
-            checkpointer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await checkpointer
         await self.dispose()
 
     @contextlib.asynccontextmanager

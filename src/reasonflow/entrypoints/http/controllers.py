@@ -107,7 +107,7 @@ class EmailController(Controller):
         if content_type.partition(";")[0].strip().lower() not in IMPORT_TYPES:
             raise UnsupportedUpload()
         data = await request.body()
-        items = services.read_upload(data, content_type, services.clock.now())
+        items = services.read_upload(data, content_type, now=services.clock.now())
         report = await services.inbox.import_messages(user_id, items)
         return ImportOut.of(report)
 
