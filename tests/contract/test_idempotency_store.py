@@ -1,28 +1,26 @@
 """The ``IdempotencyStore`` contract, run unchanged against every adapter of the port.
 
-Covers ``InMemoryIdempotencyStore``, on a ``FakeClock`` the tests move; another
-adapter joins by adding its factory to ``FACTORIES``.
+Covers ``InMemoryIdempotencyStore`` and ``RedisIdempotencyStore`` (a real
+server, a key prefix per test), on a ``FakeClock`` the tests move.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 
 from reasonflow.adapters.jobs.idempotency import InMemoryIdempotencyStore
-from reasonflow.domain.ports import Clock, IdempotencyStore
+from reasonflow.adapters.jobs.redis_idempotency import RedisIdempotencyStore
+from reasonflow.domain.ports import IdempotencyStore
 from tests.fakes import FakeClock
+from tests.redis_support import connect, delete_prefix, new_prefix
 
 #: How long a key is remembered when the adapter is built with its defaults.
 TTL = timedelta(hours=24).total_seconds()
-
-FACTORIES: dict[str, Callable[[Clock], IdempotencyStore]] = {
-    "memory": InMemoryIdempotencyStore,
-}
 
 
 @dataclass(frozen=True)
@@ -31,10 +29,18 @@ class StoreCase:
     clock: FakeClock
 
 
-@pytest.fixture(params=list(FACTORIES))
-def case(request: pytest.FixtureRequest) -> StoreCase:
+@pytest.fixture(params=["memory", "redis"])
+async def case(request: pytest.FixtureRequest) -> AsyncIterator[StoreCase]:
     clock = FakeClock()
-    return StoreCase(FACTORIES[request.param](clock), clock)
+    if request.param == "memory":
+        yield StoreCase(InMemoryIdempotencyStore(clock), clock)
+        return
+    client, prefix = await connect(), new_prefix()
+    try:
+        yield StoreCase(RedisIdempotencyStore(client, clock, prefix=prefix), clock)
+    finally:
+        await delete_prefix(client, prefix)
+        await client.aclose()
 
 
 async def test_an_unknown_key_is_not_found(case: StoreCase) -> None:

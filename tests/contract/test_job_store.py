@@ -1,22 +1,26 @@
-"""The JobStore contract: one suite over every adapter (the in-memory store here).
+"""The JobStore contract: one suite over every adapter of the port.
 
-The unit tests use the in-memory store itself: a fake job store could not meet
-this contract more simply, so there is none (the Redis store joins this suite).
+Over the in-memory store and the Redis store (a real server, a key prefix of
+its own per test). The unit tests use the in-memory store itself: a fake job
+store could not meet this contract more simply, so there is none.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from reasonflow.adapters.jobs.memory import InMemoryJobStore
+from reasonflow.adapters.jobs.redis_store import RedisJobStore
 from reasonflow.domain.errors import InvalidCursor, TooManyActiveJobs
 from reasonflow.domain.model import BatchJob, JobKind, JobStatus, Usage
 from reasonflow.domain.ports import JobStore
 from tests.fakes import FakeClock
+from tests.redis_support import connect, delete_prefix, new_prefix
 
 RETENTION = timedelta(hours=24)
 USER = uuid.uuid4()
@@ -27,12 +31,18 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 3, 1, tzinfo=UTC))
 
 
-@pytest.fixture(params=["memory"])
-def store(request: pytest.FixtureRequest, clock: FakeClock) -> JobStore:
-    factories: dict[str, Callable[[], JobStore]] = {
-        "memory": lambda: InMemoryJobStore(clock, RETENTION),
-    }
-    return factories[request.param]()
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest, clock: FakeClock) -> AsyncIterator[JobStore]:
+    if request.param == "memory":
+        yield InMemoryJobStore(clock, RETENTION)
+        return
+    client = await connect()
+    prefix = new_prefix()
+    try:
+        yield RedisJobStore(client, clock, RETENTION, prefix=prefix)
+    finally:
+        await delete_prefix(client, prefix)
+        await client.aclose()
 
 
 def new_job(clock: FakeClock, size: int = 2, user: uuid.UUID = USER) -> BatchJob:
@@ -138,3 +148,194 @@ def test_sweep_touches_only_what_expires(clock: FakeClock) -> None:
     store = InMemoryJobStore(clock, RETENTION)
     assert store.sweep() == 0
     assert len(store) == 0
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def twins(
+    request: pytest.FixtureRequest, clock: FakeClock
+) -> AsyncIterator[tuple[JobStore, JobStore]]:
+    """Two handles on one store, as two processes of a cluster would hold."""
+    if request.param == "memory":
+        shared = InMemoryJobStore(clock, RETENTION)
+        yield shared, shared
+        return
+    first, second, prefix = await connect(), await connect(), new_prefix()
+    try:
+        yield (
+            RedisJobStore(first, clock, RETENTION, prefix=prefix),
+            RedisJobStore(second, clock, RETENTION, prefix=prefix),
+        )
+    finally:
+        await delete_prefix(first, prefix)
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_a_job_round_trips_with_every_field(store: JobStore, clock: FakeClock) -> None:
+    now = clock.now()
+    ids = (uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    job = BatchJob(JobKind.PROCESS.new_job_id(), JobKind.PROCESS, USER, ids, now, now, force=True)
+    await store.create(job, 10)
+
+    found = await store.get(job.id)
+
+    assert found is not None
+    assert (found.kind, found.user_id, found.email_ids, found.force) == (
+        JobKind.PROCESS,
+        USER,
+        ids,
+        True,
+    )
+    assert (found.total, found.pending_ids(), found.revision) == (3, list(ids), 0)
+    assert found.created_at == now and found.created_at.utcoffset() == timedelta(0)
+    assert (found.errors, found.completed_at, found.usage) == ([], None, Usage())
+
+
+async def test_start_moves_a_queued_job_to_processing_once(
+    store: JobStore, clock: FakeClock
+) -> None:
+    job = new_job(clock)
+    await store.create(job, 10)
+    started_at = clock.advance(5)
+
+    first = await store.start(job.id, started_at)
+    again = await store.start(job.id, clock.advance(5))
+
+    assert first is not None and again is not None
+    assert (first.status, first.revision, first.updated_at) == (
+        JobStatus.PROCESSING,
+        1,
+        started_at,
+    )
+    assert (again.revision, again.updated_at) == (1, started_at)
+    assert await store.start("cls_0000000000000000", clock.now()) is None
+
+
+async def test_failures_keep_their_errors_in_order_and_all_failed_is_failed(
+    store: JobStore, clock: FakeClock
+) -> None:
+    job = new_job(clock, size=2)
+    await store.create(job, 10)
+    a, b = job.email_ids
+    await store.record(job.id, b, clock.advance(1), error="Classification failed: timeout")
+    done_at = clock.advance(1)
+    done = await store.record(job.id, a, done_at, error="Classification failed: rate limit")
+
+    assert done is not None
+    assert (done.status, done.failed, done.completed_at) == (JobStatus.FAILED, 2, done_at)
+    assert [(e.email_id, e.error) for e in done.errors] == [
+        (b, "Classification failed: timeout"),
+        (a, "Classification failed: rate limit"),
+    ]
+    assert done.failed_ids() == [b, a]
+    # A finished job never changes again.
+    late = await store.record(job.id, a, clock.advance(1))
+    assert late is not None and (late.revision, late.succeeded) == (done.revision, 0)
+
+
+async def test_an_unpriced_call_makes_the_cost_unknown_for_good(
+    store: JobStore, clock: FakeClock
+) -> None:
+    job = new_job(clock, size=3)
+    await store.create(job, 10)
+    a, b, c = job.email_ids
+    await store.record(job.id, a, clock.now(), usage=Usage(100, 10, 0.25))
+    await store.record(job.id, b, clock.now(), usage=Usage(50, 5, None))
+    done = await store.record(job.id, c, clock.now(), usage=Usage(1, 1, 0.5))
+
+    assert done is not None and done.usage == Usage(151, 16, None)
+
+
+async def test_cancel_counts_only_emails_without_an_outcome_and_ends_cancelled(
+    store: JobStore, clock: FakeClock
+) -> None:
+    job = new_job(clock, size=4)
+    await store.create(job, 10)
+    a, b, c, d = job.email_ids
+    await store.record(job.id, a, clock.now())
+
+    cancelled = await store.record_cancelled(job.id, [a, b, c], clock.advance(1))
+    assert cancelled is not None
+    assert (cancelled.cancelled, cancelled.status, cancelled.pending_ids()) == (
+        2,
+        JobStatus.PROCESSING,
+        [d],
+    )
+    # The email in flight ends the job, as cancelled.
+    done = await store.record(job.id, d, clock.advance(1))
+    assert done is not None
+    assert (done.status, done.succeeded, done.cancelled) == (JobStatus.CANCELLED, 2, 2)
+
+
+async def test_a_cancel_with_nothing_left_to_cancel_is_recorded_once(
+    store: JobStore, clock: FakeClock
+) -> None:
+    job = new_job(clock, size=1)
+    await store.create(job, 10)
+    first = await store.record_cancelled(job.id, [], clock.now())
+    again = await store.record_cancelled(job.id, [], clock.now())
+
+    assert first is not None and again is not None
+    assert first.revision == again.revision == 1
+    done = await store.record(job.id, job.email_ids[0], clock.now())
+    assert done is not None and done.status is JobStatus.CANCELLED
+
+
+async def test_wait_change_answers_at_once_when_the_job_moved_already(
+    store: JobStore, clock: FakeClock
+) -> None:
+    job = new_job(clock)
+    await store.create(job, 10)
+    await store.start(job.id, clock.now())
+
+    seen = await asyncio.wait_for(store.wait_change(job.id, 0, patience=30), 5)
+
+    assert seen is not None and seen.revision == 1
+    assert await store.wait_change("cls_0000000000000000", 0, patience=30) is None
+
+
+async def test_wait_change_wakes_on_a_change_from_another_handle(
+    twins: tuple[JobStore, JobStore], clock: FakeClock
+) -> None:
+    watcher, writer = twins
+    job = new_job(clock)
+    await writer.create(job, 10)
+    waiting = asyncio.create_task(watcher.wait_change(job.id, 0, patience=30))
+    await asyncio.sleep(0)  # the watcher may or may not be listening yet: both must work
+    await writer.record(job.id, job.email_ids[0], clock.now())
+
+    seen = await asyncio.wait_for(waiting, 5)
+
+    assert seen is not None and (seen.revision, seen.processed) == (1, 1)
+
+
+async def test_wait_change_gives_the_job_as_it_is_after_its_patience(
+    store: JobStore, clock: FakeClock
+) -> None:
+    job = new_job(clock)
+    await store.create(job, 10)
+
+    seen = await store.wait_change(job.id, 0, patience=0.05)
+
+    assert seen is not None and seen.revision == 0
+
+
+async def test_concurrent_outcomes_from_two_handles_each_count_once(
+    twins: tuple[JobStore, JobStore], clock: FakeClock
+) -> None:
+    first, second = twins
+    job = new_job(clock, size=40)
+    await first.create(job, 10)
+    reports = [
+        handle.record(job.id, email_id, clock.now(), usage=Usage(1, 1, 0.5))
+        for email_id in job.email_ids
+        for handle in (first, second)
+    ]
+
+    await asyncio.gather(*reports)
+
+    done = await second.get(job.id)
+    assert done is not None
+    assert (done.status, done.succeeded, done.revision) == (JobStatus.COMPLETED, 40, 40)
+    assert done.usage == Usage(40, 40, 20.0)
+    assert await first.unfinished_ids() == set()

@@ -1,28 +1,26 @@
 """The ``RateLimiter`` contract, run unchanged against every adapter of the port.
 
-Covers ``TokenBucketRateLimiter``. Time is a ``FakeTime`` the tests move, so a
-"minute" takes no time; another adapter joins by adding its factory to
-``FACTORIES`` (it must take the same ``now`` function).
+Covers ``TokenBucketRateLimiter`` and ``RedisRateLimiter`` (a real server, a
+key prefix per test). Time is a ``FakeTime`` the tests move, so a "minute"
+takes no time; each adapter takes the same ``now`` function.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reasonflow.adapters.jobs.rate_limit import TokenBucketRateLimiter
+from reasonflow.adapters.jobs.redis_rate_limit import RedisRateLimiter
 from reasonflow.domain.ports import RateLimiter
+from tests.redis_support import connect, delete_prefix, new_prefix
 
 #: ``(per_minute, now) -> limiter``: a fresh limiter reading the given monotonic time.
 MakeLimiter = Callable[[int, Callable[[], float]], RateLimiter]
-
-FACTORIES: dict[str, MakeLimiter] = {
-    "token-bucket": lambda per_minute, now: TokenBucketRateLimiter(per_minute, now),
-}
 
 
 class FakeTime:
@@ -39,9 +37,19 @@ class FakeTime:
         self.current += seconds
 
 
-@pytest.fixture(params=list(FACTORIES))
-def make_limiter(request: pytest.FixtureRequest) -> MakeLimiter:
-    return FACTORIES[request.param]
+@pytest.fixture(params=["token-bucket", "redis"])
+async def make_limiter(request: pytest.FixtureRequest) -> AsyncIterator[MakeLimiter]:
+    if request.param == "token-bucket":
+        yield lambda per_minute, now: TokenBucketRateLimiter(per_minute, now)
+        return
+    # One client and key prefix for the test; every limiter built is a fresh
+    # view of the shared buckets, and each test uses fresh users.
+    client, prefix = await connect(), new_prefix()
+    try:
+        yield lambda per_minute, now: RedisRateLimiter(client, per_minute, now, prefix=prefix)
+    finally:
+        await delete_prefix(client, prefix)
+        await client.aclose()
 
 
 @pytest.fixture

@@ -6,11 +6,13 @@ frozen. Nothing here performs I/O.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 T = TypeVar("T")
@@ -229,6 +231,36 @@ class BatchJob:
             raise ValueError("email ids of a job must be unique")
         if JobKind.of_job_id(self.id) is not self.kind:
             raise ValueError("job id does not match its kind")
+
+    @classmethod
+    def restore(
+        cls,
+        *,
+        pending: Sequence[UUID],
+        total: int,
+        **fields: Any,
+    ) -> BatchJob:
+        """A job as a shared store kept it: every field as saved, ``pending`` the
+        emails with no outcome yet (a finished job keeps no email ids at all)."""
+        job = cls.__new__(cls)
+        defaults = {f.name: f for f in dataclasses.fields(cls)}
+        for name, spec in defaults.items():
+            if name in ("total", "_pending"):
+                continue
+            if name in fields:
+                value = fields.pop(name)
+            elif spec.default is not dataclasses.MISSING:
+                value = spec.default
+            elif spec.default_factory is not dataclasses.MISSING:
+                value = spec.default_factory()
+            else:
+                raise TypeError(f"restore() needs {name}")
+            setattr(job, name, value)
+        if fields:
+            raise TypeError(f"restore() got unknown fields {sorted(fields)}")
+        job.total = total
+        job._pending = dict.fromkeys(pending)
+        return job
 
     @property
     def processed(self) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import heapq
 from collections import defaultdict
@@ -11,8 +10,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from reasonflow.domain.errors import InvalidCursor, TooManyActiveJobs
-from reasonflow.domain.model import BatchJob, JobKind, Page, Usage
+from reasonflow.adapters.jobs.cursor import decode_cursor, encode_cursor
+from reasonflow.domain.errors import TooManyActiveJobs
+from reasonflow.domain.model import BatchJob, Page, Usage
 from reasonflow.domain.ports import Clock, JobStore
 
 
@@ -97,12 +97,12 @@ class InMemoryJobStore(JobStore):
         ids = list(reversed(self._by_user.get(user_id, {})))
         start = 0
         if cursor is not None:
-            after = _decode_cursor(cursor)
+            after = decode_cursor(cursor)
             start = ids.index(after) + 1 if after in ids else len(ids)
         chunk = ids[start : start + limit]
         more = start + limit < len(ids)
         return Page(
-            [self._jobs[i] for i in chunk], _encode_cursor(chunk[-1]) if more and chunk else None
+            [self._jobs[i] for i in chunk], encode_cursor(chunk[-1]) if more and chunk else None
         )
 
     async def unfinished_ids(self) -> set[str]:
@@ -170,18 +170,3 @@ class _Watch:
     def __init__(self) -> None:
         self.event = asyncio.Event()
         self.waiters = 0
-
-
-def _encode_cursor(job_id: str) -> str:
-    return base64.urlsafe_b64encode(job_id.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        job_id = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor() from exc
-    if len(job_id) != 20 or JobKind.of_job_id(job_id) is None:
-        raise InvalidCursor()
-    return job_id
