@@ -209,13 +209,21 @@ class FakeEmailRepository(EmailRepository):
                 released += 1
         return released
 
-    async def recover_orphans(self, running_job_ids: Collection[str]) -> int:
-        orphaned = {
-            r.job_id
+    async def recover_orphans(
+        self, running_job_ids: Collection[str], claimed_before: datetime | None = None
+    ) -> int:
+        orphans = [
+            r
             for r in self.rows.values()
-            if r.job_id is not None and r.job_id not in running_job_ids
-        }
-        return sum([await self.release(job_id) for job_id in orphaned])
+            if r.job_id is not None
+            and r.job_id not in running_job_ids
+            and (claimed_before is None or r.updated_at < claimed_before)
+        ]
+        for row in orphans:
+            row.status = row.previous_status or EmailStatus.PENDING
+            row.job_id = row.previous_status = None
+            self._touch(row)
+        return len(orphans)
 
     async def context(self, email: Email, limit: int = 5) -> list[Email]:
         def related(other: Email) -> bool:
@@ -359,17 +367,17 @@ class FakeRunner(JobRunner):
     def stopping(self) -> bool:
         return self._stopping
 
-    def submit(self, job: BatchJob) -> None:
+    async def submit(self, job: BatchJob) -> None:
         if self._stopping:
             raise ServiceUnavailable()
         self.submitted.append(job)
         self._queue.extend((job.id, email_id) for email_id in job.email_ids)
 
-    def cancel(self, job_id: str) -> list[UUID]:
+    async def cancel(self, job: BatchJob) -> list[UUID]:
         not_started = [
             item
             for item in self._queue[self._next :]
-            if item[0] == job_id and item not in self.withdrawn
+            if item[0] == job.id and item not in self.withdrawn
         ]
         self.withdrawn.update(not_started)
         return [email_id for _, email_id in not_started]

@@ -295,6 +295,18 @@ async def test_recover_orphans_releases_claims_of_jobs_no_longer_running(repo: B
     assert (await reread(repo, running)).status is EmailStatus.PENDING
 
 
+async def test_recover_orphans_can_spare_claims_made_just_now(repo: Backend) -> None:
+    old, fresh = await stored(repo, mail(), mail())
+    await repo.emails.claim(ALICE, [old.id], "prc_old")
+    cutoff = repo.clock.advance(60)
+    await repo.emails.claim(ALICE, [fresh.id], "prc_just_submitted")
+
+    assert await repo.emails.recover_orphans(set(), claimed_before=cutoff) == 1
+
+    assert (await reread(repo, old)).job_id is None
+    assert (await reread(repo, fresh)).job_id == "prc_just_submitted"
+
+
 # --- save_classification, context, update_review --------------------------------------
 
 

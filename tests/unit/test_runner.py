@@ -80,7 +80,7 @@ async def test_never_more_emails_in_flight_than_slots() -> None:
     provider = Provider()
     run = runner(provider, slots=4)
     big = job(30)
-    run.submit(big)
+    await run.submit(big)
     await count(provider, 4)
 
     async def finished() -> int:
@@ -96,8 +96,8 @@ async def test_a_job_holds_at_most_its_own_limit() -> None:
     provider = Provider()
     run = runner(provider, slots=6, per_job=2)
     a, b = job(5), job(5)
-    run.submit(a)
-    run.submit(b)
+    await run.submit(a)
+    await run.submit(b)
     await count(provider, 4)
     await asyncio.sleep(0.01)
     assert len(provider.started) == 4, "two per job, not six for the first"
@@ -108,8 +108,8 @@ async def test_a_small_job_gets_the_next_free_slot_not_the_big_job() -> None:
     provider = Provider()
     run = runner(provider, slots=2)
     big, small = job(50), job(1)
-    run.submit(big)
-    run.submit(small)
+    await run.submit(big)
+    await run.submit(small)
     await count(provider, 2)
     assert [j for j, _ in provider.started] == [big.id, big.id]
     provider.release(provider.started[0][1])
@@ -121,8 +121,8 @@ async def test_free_slots_alternate_between_competing_jobs() -> None:
     provider = Provider()
     run = runner(provider, slots=1)
     a, b = job(3), job(3)
-    run.submit(a)
-    run.submit(b)
+    await run.submit(a)
+    await run.submit(b)
     for n in range(1, 7):
         await count(provider, n)
         provider.release(provider.started[-1][1])
@@ -133,25 +133,25 @@ async def test_cancel_returns_the_emails_that_never_started() -> None:
     provider = Provider()
     run = runner(provider, slots=2)
     big = job(5)
-    run.submit(big)
+    await run.submit(big)
     await count(provider, 2)
-    unstarted = run.cancel(big.id)
+    unstarted = await run.cancel(big)
     assert unstarted == list(big.email_ids[2:])
     provider.release_all()
     await asyncio.sleep(0.01)
     assert len(provider.started) == 2
-    assert run.cancel(big.id) == []
+    assert await run.cancel(big) == []
 
 
 async def test_stop_waits_for_the_grace_period_then_cancels() -> None:
     provider = Provider()
     run = runner(provider, slots=2)
     stuck = job(4)
-    run.submit(stuck)
+    await run.submit(stuck)
     await count(provider, 2)
     unfinished = await run.stop(grace=0.05)
     assert unfinished == {stuck.id}
     assert run.in_flight == 0
     assert provider.finished == []
     with pytest.raises(ServiceUnavailable):
-        run.submit(job(1))
+        await run.submit(job(1))

@@ -568,10 +568,10 @@ class RefusingRunner(FakeRunner):
 
     refusing = False
 
-    def submit(self, job: BatchJob) -> None:
+    async def submit(self, job: BatchJob) -> None:
         if self.refusing:
             raise RuntimeError("the server is shutting down")
-        super().submit(job)
+        await super().submit(job)
 
 
 @pytest.mark.parametrize("kind", [JobKind.CLASSIFY, JobKind.PROCESS])
@@ -657,3 +657,27 @@ async def test_a_claim_that_keeps_failing_without_a_reason_is_a_clear_conflict()
     assert len(world.jobs) == 0
     assert world.runner.submitted == []
     assert {world.email(i).status for i in ids} == {EmailStatus.PENDING}
+
+
+class QueueRunner(FakeRunner):
+    """Like a shared queue: what is queued cannot be withdrawn on cancel."""
+
+    async def cancel(self, job: BatchJob) -> list[UUID]:
+        return []
+
+
+async def test_a_queued_email_of_a_cancelled_job_is_counted_cancelled_not_run() -> None:
+    world = build(runner=QueueRunner)
+    ids = await world.inbox(3, status=EmailStatus.DRAFTED)
+    job = await world.service.submit_process(ALICE, ids)
+    await world.runner.step(job.id, ids[0])
+
+    await world.service.cancel(ALICE, job.id)
+    await world.run()
+
+    done = await world.job(job.id)
+    assert (done.status, done.succeeded, done.cancelled) == (JobStatus.CANCELLED, 1, 2)
+    assert world.classifier.calls == [ids[0]]
+    # Released to where they were, not left processing.
+    assert [world.email(i).status for i in ids[1:]] == [EmailStatus.DRAFTED] * 2
+    assert all(world.email(i).job_id is None for i in ids)

@@ -55,6 +55,10 @@ class JobExecution:
         job = await self._jobs.start(job_id, self._clock.now())
         if job is None or job.is_finished or job.has_outcome(email_id):
             return
+        if job.cancel_requested:
+            # Queued where the runner could not withdraw it: it never starts.
+            await self._withdraw(job, email_id)
+            return
         aborted = self._aborted.get(job.id)
         if aborted is not None:
             await self.fail(job, email_id, aborted)
@@ -99,6 +103,14 @@ class JobExecution:
                 log.error("could not record failure job=%s error=%s", job.id, type(exc).__name__)
         await self._record(job, email_id, message, usage)
         self._metrics.email_finished(job.kind, "failed")
+
+    async def _withdraw(self, job: BatchJob, email_id: UUID) -> None:
+        if job.kind is JobKind.PROCESS:
+            await self._emails.release(job.id, [email_id])
+        updated = await self._jobs.record_cancelled(job.id, [email_id], self._clock.now())
+        if updated is None or updated.is_finished:
+            self._aborted.pop(job.id, None)
+        self._metrics.email_finished(job.kind, "cancelled")
 
     async def _record(
         self, job: BatchJob, email_id: UUID, error: str | None, usage: Usage | None

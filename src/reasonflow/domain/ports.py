@@ -89,8 +89,12 @@ class EmailRepository(Protocol):
         """Give claimed emails back their previous status; returns how many."""
         ...
 
-    async def recover_orphans(self, running_job_ids: Collection[str]) -> int:
-        """Release every claim held by a job that is not in ``running_job_ids``."""
+    async def recover_orphans(
+        self, running_job_ids: Collection[str], claimed_before: datetime | None = None
+    ) -> int:
+        """Release every claim held by a job that is not in ``running_job_ids``
+        (only claims made before ``claimed_before``, when given: a submission
+        claims its emails a moment before its job is stored)."""
         ...
 
     async def context(self, email: Email, limit: int = 5) -> list[Email]:
@@ -261,12 +265,17 @@ EmailStep = Callable[[str, UUID], Coroutine[Any, Any, None]]
 class JobRunner(Protocol):
     """Runs the emails of accepted jobs in the background, one ``EmailStep`` each."""
 
-    def submit(self, job: BatchJob) -> None:
+    async def submit(self, job: BatchJob) -> None:
         """Queue the job's pending emails; raises ``ServiceUnavailable`` when stopping."""
         ...
 
-    def cancel(self, job_id: str) -> list[UUID]:
-        """Stop a job: returns the ids of its emails that had not started."""
+    async def cancel(self, job: BatchJob) -> list[UUID]:
+        """Stop a job: returns the ids of its emails no worker will start.
+
+        A runner may also leave an email queued that it can no longer withdraw:
+        the per-email step then finds the job cancelled and counts the email
+        cancelled itself, without running it.
+        """
         ...
 
     @property

@@ -102,7 +102,7 @@ class BatchService:
         job = await self.status(user_id, job_id)
         if job.is_finished:
             raise JobConflict(f"The job has already finished ({job.status.value})")
-        unstarted = self._runner.cancel(job_id)
+        unstarted = await self._runner.cancel(job)
         if unstarted and job.kind is JobKind.PROCESS:
             await self._emails.release(job_id, unstarted)
         updated = await self._jobs.record_cancelled(job_id, unstarted, self._clock.now())
@@ -212,7 +212,7 @@ class BatchService:
     async def _start(self, job: BatchJob) -> None:
         """Hand the job to the runner; if it refuses (shutting down), undo the submission."""
         try:
-            self._runner.submit(job)
+            await self._runner.submit(job)
         except Exception:
             if job.kind is JobKind.PROCESS:
                 await self._emails.release(job.id)

@@ -48,7 +48,7 @@ class AsyncioJobRunner(JobRunner):
     def in_flight(self) -> int:
         return len(self._tasks)
 
-    def submit(self, job: BatchJob) -> None:
+    async def submit(self, job: BatchJob) -> None:
         if self._stopping:
             raise ServiceUnavailable()
         pending = deque(job.pending_ids())
@@ -60,11 +60,11 @@ class AsyncioJobRunner(JobRunner):
         self._turns.appendleft(job.id)
         self._dispatch()
 
-    def cancel(self, job_id: str) -> list[UUID]:
-        waiting = self._waiting.pop(job_id, None)
+    async def cancel(self, job: BatchJob) -> list[UUID]:
+        waiting = self._waiting.pop(job.id, None)
         if waiting is None:
             return []
-        self._turns.remove(job_id)
+        self._turns.remove(job.id)
         return list(waiting)
 
     def _dispatch(self) -> None:

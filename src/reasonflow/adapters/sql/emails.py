@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -138,8 +139,12 @@ class SqlEmailRepository(EmailRepository):
             where.append(t.c.id.in_(_unique(ids)))
         return await self._unclaim(and_(*where))
 
-    async def recover_orphans(self, running_job_ids: Collection[str]) -> int:
+    async def recover_orphans(
+        self, running_job_ids: Collection[str], claimed_before: datetime | None = None
+    ) -> int:
         where: ColumnElement[bool] = t.c.job_id.is_not(None)
+        if claimed_before is not None:
+            where = and_(where, t.c.updated_at < claimed_before)
         if running_job_ids:
             where = and_(where, t.c.job_id.not_in(list(running_job_ids)))
         return await self._unclaim(where)
