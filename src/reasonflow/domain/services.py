@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from uuid import UUID
 
 from reasonflow.domain.errors import (
@@ -63,9 +64,11 @@ class BatchService:
         """True once shutdown began: no new job is taken."""
         return self._runner.stopping
 
-    async def recover(self) -> int:
-        """Give back the emails left ``processing`` by jobs that no longer run (startup)."""
-        return await self._emails.recover_orphans(await self._jobs.unfinished_ids())
+    async def recover(self, claimed_before: datetime | None = None) -> int:
+        """Give back the emails left ``processing`` by jobs that no longer run
+        (claimed before ``claimed_before``, when given)."""
+        running = await self._jobs.unfinished_ids()
+        return await self._emails.recover_orphans(running, claimed_before)
 
     async def shutdown(self, grace: float) -> None:
         """Stop taking work, let running emails finish within ``grace`` seconds, and

@@ -13,7 +13,8 @@ Three steps, each usable alone:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -21,10 +22,6 @@ from typing import Protocol
 from reasonflow.adapters.auth.passwords import Argon2PasswordHasher
 from reasonflow.adapters.auth.tokens import JwtTokens
 from reasonflow.adapters.clock import SystemClock
-from reasonflow.adapters.jobs.idempotency import InMemoryIdempotencyStore
-from reasonflow.adapters.jobs.memory import InMemoryJobStore
-from reasonflow.adapters.jobs.rate_limit import TokenBucketRateLimiter
-from reasonflow.adapters.jobs.runner import AsyncioJobRunner
 from reasonflow.adapters.mail.importer import parse_upload
 from reasonflow.adapters.metrics import PrometheusMetrics
 from reasonflow.adapters.sql.emails import SqlEmailRepository
@@ -38,7 +35,6 @@ from reasonflow.domain.ports import (
     AccessTokens,
     Clock,
     EmailRepository,
-    EmailStep,
     IdempotencyStore,
     IntentClassifier,
     JobRunner,
@@ -52,13 +48,12 @@ from reasonflow.domain.ports import (
     UserRepository,
 )
 from reasonflow.domain.services import BatchService
+from reasonflow.entrypoints.cluster import RunnerFactory, job_adapters
 from reasonflow.entrypoints.lifecycle import Background, Lifecycle, Probe, Resource, every
 from reasonflow.entrypoints.provider_choice import build_mailer, build_provider
 from reasonflow.entrypoints.settings import Settings
 
-RunnerFactory = Callable[[EmailStep], JobRunner]
-#: How often finished jobs past their retention are evicted when nobody asks.
-SWEEP_SECONDS = 60.0
+log = logging.getLogger(__name__)
 
 
 class UploadReader(Protocol):
@@ -104,6 +99,8 @@ class Adapters:
     storage: Sequence[Resource] = ()
     resources: Sequence[Resource] = ()
     probes: Sequence[Probe] = ()
+    #: Cluster only: whether this process may run claim recovery this round.
+    lease: Callable[[], Awaitable[bool]] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +114,7 @@ class Services:
     clock: Clock
     lifecycle: Lifecycle
     read_upload: UploadReader
+    runner: JobRunner
     exposition: Exposition | None = None
 
 
@@ -126,54 +124,37 @@ def build_adapters(settings: Settings) -> Adapters:
     database = Database(settings.database_url)
     provider = build_provider(settings)
     metrics = PrometheusMetrics()
-    jobs = InMemoryJobStore(
-        clock, timedelta(seconds=settings.job_retention_seconds), on_finished=metrics.job_finished
-    )
-    metrics.watch(
-        "reasonflow_jobs_in_flight", "Unfinished batch jobs.", lambda: jobs.unfinished_count
-    )
+    job_side = job_adapters(settings, clock, metrics)
     tokens = JwtTokens(
         settings.jwt_secret,
         timedelta(minutes=settings.access_token_minutes),
         secret_file=settings.var_path / "jwt_secret",
     )
-
-    # A serving process sweeps expired jobs even when nobody asks, and checkpoints
-    # SQLite's WAL off the request path; one-off commands do neither.
-    background = [Background("job-sweeper", functools.partial(every, SWEEP_SECONDS, jobs.sweep))]
-    if database.is_sqlite:
-        background.append(Background("wal-checkpointer", database.run_checkpointer))
-
-    def runner(step: EmailStep) -> JobRunner:
-        built = AsyncioJobRunner(
-            step, settings.llm_max_concurrency, settings.effective_job_concurrency
-        )
-        metrics.watch(
-            "reasonflow_emails_in_flight",
-            "Emails holding a provider slot right now.",
-            lambda: built.in_flight,
-        )
-        return built
+    # SQLite's WAL is checkpointed off the request path by a serving process only.
+    checkpointer = (
+        [Background("wal-checkpointer", database.run_checkpointer)] if database.is_sqlite else []
+    )
 
     return Adapters(
         clock=clock,
         emails=SqlEmailRepository(database, clock),
         users=SqlUserRepository(database),
-        jobs=jobs,
+        jobs=job_side.jobs,
         classifier=provider.classifier,
         drafter=provider.drafter,
         mailer=build_mailer(settings, database, clock),
         hasher=Argon2PasswordHasher(),
         tokens=tokens,
-        idempotency=InMemoryIdempotencyStore(clock),
-        rate_limiter=TokenBucketRateLimiter(settings.submit_rate_per_minute),
-        runner=runner,
+        idempotency=job_side.idempotency,
+        rate_limiter=job_side.rate_limiter,
+        runner=job_side.runner,
         read_upload=parse_upload,
         metrics=metrics,
         exposition=metrics,
         storage=[database],
-        resources=[tokens, provider, *background],
-        probes=[database.ready],
+        resources=[tokens, provider, *job_side.resources, *checkpointer],
+        probes=[database.ready, *job_side.probes],
+        lease=job_side.lease,
     )
 
 
@@ -183,10 +164,11 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
     policy = ReviewPolicy(settings.auto_approve_threshold, settings.auto_send)
     pipeline = StagedPipeline(a.classifier, a.drafter, a.emails, a.mailer, policy)
     execution = JobExecution(a.emails, a.jobs, a.classifier, pipeline, a.clock, a.metrics)
+    runner = a.runner(execution.run_email)
     batch = BatchService(
         a.emails,
         a.jobs,
-        a.runner(execution.run_email),
+        runner,
         a.clock,
         settings.max_active_jobs,
         idempotency=a.idempotency,
@@ -194,12 +176,20 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
         metrics=a.metrics,
     )
     accounts = AccountService(a.users, a.hasher, a.clock)
+    resources = [*a.storage, *a.resources]
+    if a.lease is not None:
+        # Several processes share the jobs: one at a time, now and then, gives
+        # back the claims of jobs that ended or vanished (never fresh ones).
+        recovery = functools.partial(_recover_if_leading, batch, a.lease, a.clock)
+        interval = settings.recovery_interval_seconds
+        resources.append(Background("claim-recovery", functools.partial(every, interval, recovery)))
     lifecycle = Lifecycle(
-        [*a.storage, *a.resources],
+        resources,
         a.probes,
         jobs=batch,
         accounts=accounts,
         grace=settings.shutdown_grace_seconds,
+        recover_at_start=a.lease is None,
     )
     return Services(
         batch=batch,
@@ -209,6 +199,7 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
         clock=a.clock,
         lifecycle=lifecycle,
         read_upload=a.read_upload,
+        runner=runner,
         exposition=a.exposition,
     )
 
@@ -221,3 +212,16 @@ def build_services(settings: Settings) -> Services:
 def admin_lifecycle(adapters: Adapters) -> Lifecycle:
     """For one-off commands (migrate, seed, create a user): the storage only, no jobs."""
     return Lifecycle(adapters.storage, adapters.probes)
+
+
+#: A claim younger than this may belong to a submission whose job is not stored yet.
+CLAIM_GRACE = timedelta(minutes=1)
+
+
+async def _recover_if_leading(
+    batch: BatchService, lease: Callable[[], Awaitable[bool]], clock: Clock
+) -> None:
+    if await lease():
+        released = await batch.recover(claimed_before=clock.now() - CLAIM_GRACE)
+        if released:
+            log.warning("recovered %d emails left processing by ended jobs", released)

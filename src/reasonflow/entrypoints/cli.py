@@ -54,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
 
+    worker = commands.add_parser("worker", help="run the emails of batch jobs (cluster mode)")
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="emails at a time (default: REASONFLOW_LLM_MAX_CONCURRENCY)",
+    )
+    worker.set_defaults(run=_worker)
+
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply every migration").set_defaults(run=_db_upgrade)
@@ -96,6 +105,21 @@ async def _check_provider(settings: Settings) -> None:
     provider = build_provider(settings)
     await provider.start()
     await provider.stop()
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from reasonflow.entrypoints.bootstrap import build_services
+    from reasonflow.entrypoints.logs import configure_logging
+    from reasonflow.entrypoints.worker import check_cluster, run_worker
+
+    check_cluster(settings)
+    if args.concurrency is not None and args.concurrency < 1:
+        raise SettingsError("--concurrency: must be at least 1")
+    configure_logging(settings.log_format, settings.log_level)
+    asyncio.run(_check_provider(settings))
+    concurrency = args.concurrency or settings.llm_max_concurrency
+    asyncio.run(run_worker(build_services(settings), settings, concurrency))
+    return 0
 
 
 def _with_admin(settings: Settings, work: Callable[[Services], Awaitable[int]]) -> int:

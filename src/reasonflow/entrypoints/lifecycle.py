@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
@@ -28,7 +29,9 @@ class Lifecycle:
     """Starts ``resources`` in order and stops the started ones in reverse.
 
     With ``jobs`` (a process that runs batch jobs), start also gives back the
-    emails a previous run left claimed, and stop first lets running emails
+    emails a previous run left claimed (unless ``recover_at_start`` is off: in a
+    cluster, other processes' jobs are running; periodic recovery does it
+    there), and stop first lets running emails
     finish within ``grace`` seconds, then releases the rest. Nothing is
     started twice; a failed start stops what had started.
     """
@@ -41,12 +44,14 @@ class Lifecycle:
         jobs: BatchService | None = None,
         accounts: AccountService | None = None,
         grace: float = 10.0,
+        recover_at_start: bool = True,
     ) -> None:
         self._resources = list(resources)
         self._probes = list(probes)
         self._jobs = jobs
         self._accounts = accounts
         self._grace = grace
+        self._recover_at_start = recover_at_start
         self._started: list[Resource] = []
 
     async def start(self) -> None:
@@ -57,7 +62,7 @@ class Lifecycle:
                     self._started.append(resource)
             if self._accounts is not None:
                 self._accounts.start()
-            if self._jobs is not None:
+            if self._jobs is not None and self._recover_at_start:
                 released = await self._jobs.recover()
                 if released:
                     log.warning("recovered %d emails left processing by a previous run", released)
@@ -113,7 +118,18 @@ class Background(Resource):
 
 
 async def every(interval: float, action: Callable[[], object]) -> None:
-    """Call ``action`` every ``interval`` seconds, forever (for ``Background``)."""
+    """Call (and await, if it answers an awaitable) ``action`` every ``interval``
+    seconds, forever (for ``Background``); a failed round is logged, not fatal."""
     while True:
         await asyncio.sleep(interval)
-        action()
+        try:
+            result = action()
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:  # Redis or the database away for a moment: next round
+            log.warning("periodic %s failed error=%s", _name(action), type(exc).__name__)
+
+
+def _name(action: Callable[[], object]) -> str:
+    inner = getattr(action, "func", action)
+    return str(getattr(inner, "__name__", type(inner).__name__))

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import msgspec
 
 PREFIX = "REASONFLOW_"
-SECRET_FIELDS = frozenset({"jwt_secret", "llm_api_key", "smtp_url"})
+SECRET_FIELDS = frozenset({"jwt_secret", "llm_api_key", "smtp_url", "redis_url"})
 #: Variables read by the CLI client rather than the server.
 CLIENT_VARIABLES = frozenset({"REASONFLOW_URL", "REASONFLOW_TOKEN_FILE"})
 
@@ -44,9 +44,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     auto_approve_threshold: Fraction = 0.8
     auto_send: bool = False
     smtp_url: str | None = None
-    job_store: Literal["memory"] = "memory"
-    queue: Literal["inprocess"] = "inprocess"
+    job_store: Literal["memory", "redis"] = "memory"
+    queue: Literal["inprocess", "saq"] = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    #: Every Redis key of this deployment starts with it (several can share a server).
+    redis_prefix: str = "reasonflow:"
+    #: A worker's task beats this often (a third of it) and is swept this long after dying.
+    task_heartbeat_seconds: Annotated[int, msgspec.Meta(ge=1, le=600)] = 10
+    #: How often one process of the cluster releases the claims of finished or lost jobs.
+    recovery_interval_seconds: PositiveFloat = 30.0
     job_retention_seconds: Positive = 86_400
     max_active_jobs: Positive = 10
     shutdown_grace_seconds: Annotated[float, msgspec.Meta(ge=0)] = 10.0
@@ -61,6 +67,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             )
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:
             raise SettingsError(f"{PREFIX}JWT_SECRET: must be at least 32 characters long")
+        if (self.job_store == "redis") != (self.queue == "saq"):
+            raise SettingsError(
+                f"{PREFIX}JOB_STORE and {PREFIX}QUEUE: the cluster mode needs both "
+                "(JOB_STORE=redis with QUEUE=saq); the default is memory with inprocess"
+            )
+        if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError(f"{PREFIX}REDIS_URL: use a redis://, rediss:// or unix:// URL")
         if not self.llm_model.strip():
             raise SettingsError(f"{PREFIX}LLM_MODEL: 'rules' or a LiteLLM model string")
         if self.smtp_url is not None:
@@ -81,6 +94,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def var_path(self) -> Path:
         return Path(self.var_dir)
+
+    @property
+    def cluster(self) -> bool:
+        """Job state in Redis and emails run by ``reasonflow worker`` processes."""
+        return self.queue == "saq"
 
     @property
     def effective_job_concurrency(self) -> int:
