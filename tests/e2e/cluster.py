@@ -103,18 +103,17 @@ def running_cluster(
 ) -> Iterator[Cluster]:
     database = asyncio.run(create_migrated_postgres_database())
     prefix = new_prefix()
-    env = server_env(
-        workdir,
-        REASONFLOW_DATABASE_URL=database,
-        REASONFLOW_JOB_STORE="redis",
-        REASONFLOW_QUEUE="saq",
-        REASONFLOW_REDIS_URL=redis_url(),
-        REASONFLOW_REDIS_PREFIX=prefix,
-        REASONFLOW_TASK_HEARTBEAT_SECONDS="2",
-        REASONFLOW_RECOVERY_INTERVAL_SECONDS="2",
-        REASONFLOW_JOB_MAX_CONCURRENCY="4",
-        **{f"REASONFLOW_{k.upper()}": v for k, v in settings.items()},
-    )
+    values = {
+        "database_url": database,
+        "job_store": "redis",
+        "queue": "saq",
+        "redis_url": redis_url(),
+        "redis_prefix": prefix,
+        "task_heartbeat_seconds": "2",
+        "recovery_interval_seconds": "2",
+        "job_max_concurrency": "4",
+    } | settings
+    env = server_env(workdir, **{f"REASONFLOW_{k.upper()}": v for k, v in values.items()})
     cluster = Cluster(workdir, env, delay)
     try:
         for _ in range(apis):
@@ -124,12 +123,12 @@ def running_cluster(
         yield cluster
     finally:
         cluster.stop()
-        asyncio.run(_forget(prefix))
+        asyncio.run(_forget(values["redis_url"], prefix))
         asyncio.run(drop_postgres_database(database))
 
 
-async def _forget(prefix: str) -> None:
-    client = await connect()
+async def _forget(url: str, prefix: str) -> None:
+    client = await connect(url)
     try:
         await delete_prefix(client, prefix)
     finally:

@@ -19,6 +19,7 @@ from reasonflow.domain.errors import (
     EmptyBatch,
     JobConflict,
     JobNotFound,
+    ProviderError,
     TooManyActiveJobs,
 )
 from reasonflow.domain.model import (
@@ -32,7 +33,7 @@ from reasonflow.domain.model import (
     PipelineResult,
     Usage,
 )
-from reasonflow.domain.pipeline import ReviewPolicy
+from reasonflow.domain.pipeline import ReviewPolicy, StagedPipeline
 from reasonflow.domain.ports import EmailStep
 from reasonflow.domain.services import BatchService
 from reasonflow.entrypoints.bootstrap import wire
@@ -83,6 +84,21 @@ class World:
 
     async def run(self) -> None:
         await self.runner.run_all()
+
+    async def pipeline_only(self, job_id: str, email_id: UUID) -> None:
+        """What a worker that dies before recording does: the email's result is
+        saved, the job does not count it."""
+        email = self.emails.rows[email_id]
+        try:
+            result = await StagedPipeline(
+                self.classifier, self.drafter, self.emails, self.mailer, ReviewPolicy()
+            ).run(email)
+        except ProviderError as exc:
+            await self.emails.finish_claimed(
+                email_id, job_id, None, error=f"Agent pipeline failed: {exc.reason}"
+            )
+            return
+        await self.emails.finish_claimed(email_id, job_id, result)
 
 
 def build(
@@ -681,3 +697,20 @@ async def test_a_queued_email_of_a_cancelled_job_is_counted_cancelled_not_run() 
     # Released to where they were, not left processing.
     assert [world.email(i).status for i in ids[1:]] == [EmailStatus.DRAFTED] * 2
     assert all(world.email(i).job_id is None for i in ids)
+
+
+async def test_a_process_email_run_again_after_its_result_was_saved_is_not_redone() -> None:
+    """A worker saved the result, then died before the job counted it; the task runs again."""
+    world = build()
+    ok, failing = await world.inbox(2)
+    world.drafter.fail(failing, "provider timed out")
+    job = await world.service.submit_process(ALICE, [ok, failing])
+    for email_id in (ok, failing):
+        await world.pipeline_only(job.id, email_id)
+
+    await world.run()
+
+    done = await world.job(job.id)
+    assert (done.status, done.succeeded, done.failed) == (JobStatus.COMPLETED, 1, 1)
+    assert [e.error for e in done.errors] == ["Agent pipeline failed: provider timed out"]
+    assert world.classifier.calls == [ok, failing], "no provider call was made twice"

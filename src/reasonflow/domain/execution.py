@@ -7,7 +7,7 @@ import time
 from uuid import UUID
 
 from reasonflow.domain.errors import ProviderError
-from reasonflow.domain.model import BatchJob, Email, JobKind, Usage
+from reasonflow.domain.model import BatchJob, Email, EmailStatus, JobKind, Usage
 from reasonflow.domain.ports import (
     AgentPipeline,
     Clock,
@@ -72,6 +72,10 @@ class JobExecution:
                 usage = await self._classify(job, email)
             else:
                 usage = await self._process(job, email)
+        except _AlreadyFailed as failed:
+            await self._record(job, email_id, failed.message, None)
+            self._metrics.email_finished(job.kind, "failed")
+            return
         except _ClaimLost as lost:
             log.warning("claim lost before the result was saved job=%s email=%s", job_id, email_id)
             await self.fail(job, email_id, LOST_CLAIM, lost.usage)
@@ -131,12 +135,24 @@ class JobExecution:
         return result.usage
 
     async def _process(self, job: BatchJob, email: Email) -> Usage:
+        if email.job_id != job.id:
+            # Run again after its result was saved (a sweep re-ran the task of a
+            # slow or lost worker): count what was saved, call no provider again.
+            if email.status is EmailStatus.NEEDS_REVIEW and email.last_error:
+                raise _AlreadyFailed(email.last_error)
+            return Usage()
         started = time.perf_counter()
         result = await self._pipeline.run(email)
         self._metrics.provider_call(job.kind, time.perf_counter() - started)
         if not await self._emails.finish_claimed(email.id, job.id, result):
             raise _ClaimLost(result.usage)
         return result.usage
+
+
+class _AlreadyFailed(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class _ClaimLost(Exception):

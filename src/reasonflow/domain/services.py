@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from uuid import UUID
@@ -13,7 +14,6 @@ from reasonflow.domain.errors import (
     JobConflict,
     JobNotFound,
     RateLimited,
-    TooManyActiveJobs,
 )
 from reasonflow.domain.model import BatchJob, JobKind, Page
 from reasonflow.domain.ports import (
@@ -27,6 +27,8 @@ from reasonflow.domain.ports import (
     RateLimiter,
 )
 from reasonflow.domain.submission import check_submission, validate_selection
+
+log = logging.getLogger(__name__)
 
 #: A claim refused for no reason that lasts (a competing job let go meanwhile) is retried.
 CLAIM_ATTEMPTS = 3
@@ -196,7 +198,7 @@ class BatchService:
         await self._claim(job)
         try:
             await self._jobs.create(job, self._max_active)
-        except TooManyActiveJobs:
+        except Exception:  # over the cap, or the job store is away: keep nothing
             await self._emails.release(job.id)
             raise
 
@@ -213,13 +215,19 @@ class BatchService:
         raise JobConflict("The selected emails changed while the job was being submitted; retry")
 
     async def _start(self, job: BatchJob) -> None:
-        """Hand the job to the runner; if it refuses (shutting down), undo the submission."""
+        """Hand the job to the runner; if it refuses (shutting down, or its queue is
+        away), undo the submission: the emails are released, the job ends cancelled."""
         try:
             await self._runner.submit(job)
         except Exception:
             if job.kind is JobKind.PROCESS:
                 await self._emails.release(job.id)
-            await self._jobs.record_cancelled(job.id, list(job.email_ids), self._clock.now())
+            try:
+                await self._jobs.record_cancelled(job.id, list(job.email_ids), self._clock.now())
+            except Exception as exc:  # the store is away too: recovery ends nothing, log it
+                log.error(
+                    "could not cancel a refused job job=%s error=%s", job.id, type(exc).__name__
+                )
             raise
 
 

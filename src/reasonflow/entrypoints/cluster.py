@@ -23,7 +23,7 @@ from reasonflow.adapters.jobs.redis_idempotency import RedisIdempotencyStore
 from reasonflow.adapters.jobs.redis_rate_limit import RedisRateLimiter
 from reasonflow.adapters.jobs.redis_store import RedisJobStore
 from reasonflow.adapters.jobs.runner import AsyncioJobRunner
-from reasonflow.adapters.jobs.saq_runner import SaqJobRunner
+from reasonflow.adapters.jobs.saq_runner import PatientRedisQueue, SaqJobRunner
 from reasonflow.adapters.metrics import PrometheusMetrics
 from reasonflow.domain.ports import (
     Clock,
@@ -87,7 +87,7 @@ def _cluster(settings: Settings, clock: Clock, retention: timedelta) -> JobAdapt
     prefix = settings.redis_prefix
     redis = RedisClient(settings.redis_url)
     jobs = RedisJobStore(redis.client, clock, retention, prefix=prefix)
-    queue = Queue.from_url(settings.redis_url, name=f"{prefix}emails")
+    queue = PatientRedisQueue.at(settings.redis_url, name=f"{prefix}emails")
 
     def runner(step: EmailStep) -> JobRunner:
         return SaqJobRunner(

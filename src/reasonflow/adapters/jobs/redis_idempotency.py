@@ -15,6 +15,7 @@ from uuid import UUID
 
 from redis.asyncio import Redis
 
+from reasonflow.adapters.jobs.redis_errors import unavailable_when_down
 from reasonflow.domain.ports import Clock, IdempotencyStore
 
 #: ARGV: entry JSON, now (epoch s), ttl (ms). Keeps a live entry: the first one wins.
@@ -43,6 +44,7 @@ class RedisIdempotencyStore(IdempotencyStore):
     def _key(self, user_id: UUID, key: str) -> str:
         return f"{self._prefix}idem:{user_id}:{key}"
 
+    @unavailable_when_down
     async def lookup(self, user_id: UUID, key: str) -> tuple[str, str] | None:
         raw = cast(str | None, await self._redis.get(self._key(user_id, key)))
         if raw is None:
@@ -52,6 +54,7 @@ class RedisIdempotencyStore(IdempotencyStore):
             return None
         return entry["fingerprint"], entry["job_id"]
 
+    @unavailable_when_down
     async def remember(self, user_id: UUID, key: str, fingerprint: str, job_id: str) -> None:
         now = self._now()
         ttl = self._ttl.total_seconds()

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from redis.asyncio import Redis
 
+from reasonflow.adapters.jobs.redis_errors import unavailable_when_down
 from reasonflow.domain.ports import RateLimiter
 
 #: ARGV: capacity, rate (tokens/s), now (s), rounding. Answers the wait (s) as a string.
@@ -56,6 +57,7 @@ class RedisRateLimiter(RateLimiter):
         self._prefix = prefix
         self._acquire = redis.register_script(_ACQUIRE)
 
+    @unavailable_when_down
     async def acquire(self, user_id: UUID) -> float:
         wait = await self._acquire(
             keys=[f"{self._prefix}rate:{user_id}"],

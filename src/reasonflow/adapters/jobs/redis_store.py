@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 
 from reasonflow.adapters.jobs import redis_scripts as lua
 from reasonflow.adapters.jobs.cursor import decode_cursor, encode_cursor
+from reasonflow.adapters.jobs.redis_errors import unavailable_when_down
 from reasonflow.domain.errors import TooManyActiveJobs
 from reasonflow.domain.model import BatchJob, JobError, JobKind, JobStatus, Page, Usage
 from reasonflow.domain.ports import Clock, JobStore
@@ -58,6 +59,7 @@ class RedisJobStore(JobStore):
 
     # -- the port -----------------------------------------------------------------
 
+    @unavailable_when_down
     async def create(self, job: BatchJob, max_active: int) -> None:
         score = job.created_at.timestamp()
         created = await self._create(
@@ -67,12 +69,15 @@ class RedisJobStore(JobStore):
         if int(created) == 0:
             raise TooManyActiveJobs(max_active)
 
+    @unavailable_when_down
     async def get(self, job_id: str) -> BatchJob | None:
         return self._visible(await self._redis.get(self._job_key(job_id)))
 
+    @unavailable_when_down
     async def start(self, job_id: str, now: datetime) -> BatchJob | None:
         return await self._change(self._start, job_id, [now.isoformat()])
 
+    @unavailable_when_down
     async def record(
         self,
         job_id: str,
@@ -87,12 +92,14 @@ class RedisJobStore(JobStore):
         args += [spent.completion_tokens, cost, *self._expiry(now)]
         return await self._change(self._record, job_id, args)
 
+    @unavailable_when_down
     async def record_cancelled(
         self, job_id: str, email_ids: list[UUID], now: datetime
     ) -> BatchJob | None:
         ids = json.dumps([str(i) for i in email_ids])
         return await self._change(self._cancel, job_id, [ids, now.isoformat(), *self._expiry(now)])
 
+    @unavailable_when_down
     async def list_for_user(self, user_id: UUID, limit: int, cursor: str | None) -> Page[BatchJob]:
         if limit < 1:
             raise ValueError("limit must be at least 1")
@@ -128,9 +135,11 @@ class RedisJobStore(JobStore):
                 break
         return Page(items, encode_cursor(items[-1].id) if more else None)
 
+    @unavailable_when_down
     async def unfinished_ids(self) -> set[str]:
         return cast(set[str], await self._redis.smembers(f"{self._prefix}unfinished"))
 
+    @unavailable_when_down
     async def wait_change(
         self, job_id: str, after_revision: int, patience: float
     ) -> BatchJob | None:

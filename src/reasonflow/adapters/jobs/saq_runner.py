@@ -27,9 +27,13 @@ from datetime import timedelta
 from uuid import UUID
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from saq import Queue
+from saq.job import Job
+from saq.queue.redis import RedisQueue
 from saq.types import Context
 
+from reasonflow.adapters.jobs.redis_errors import unavailable_when_down
 from reasonflow.domain.errors import ServiceUnavailable
 from reasonflow.domain.model import BatchJob
 from reasonflow.domain.ports import EmailStep, JobRunner, JobStore
@@ -55,6 +59,26 @@ local index = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
 redis.call('SET', KEYS[1], math.max(index, tonumber(ARGV[1])), 'KEEPTTL')
 return index
 """
+
+
+class PatientRedisQueue(RedisQueue):
+    """SAQ's Redis queue, pausing a second when Redis does not answer instead of
+    asking again at once (a worker would spin on a refused connection)."""
+
+    @classmethod
+    def at(cls, url: str, name: str) -> PatientRedisQueue:
+        return cls(Redis.from_url(url, socket_connect_timeout=2), name=name)
+
+    async def dequeue(
+        self,
+        timeout: float = 0.0,  # noqa: ASYNC109 - SAQ's own signature
+        poll_interval: float = 0.0,
+    ) -> Job | None:
+        try:
+            return await super().dequeue(timeout, poll_interval)
+        except (RedisError, OSError):
+            await asyncio.sleep(1.0)
+            return None
 
 
 class SaqJobRunner(JobRunner):
@@ -88,6 +112,7 @@ class SaqJobRunner(JobRunner):
     def stopping(self) -> bool:
         return self._stopping
 
+    @unavailable_when_down
     async def submit(self, job: BatchJob) -> None:
         if self._stopping:
             raise ServiceUnavailable()
@@ -97,6 +122,7 @@ class SaqJobRunner(JobRunner):
         for email_id in first:
             await self._enqueue(job.id, email_id)
 
+    @unavailable_when_down
     async def cancel(self, job: BatchJob) -> list[UUID]:
         end = len(job.email_ids)
         index = int(await self._close(keys=[self._counter(job.id)], args=[end]))
