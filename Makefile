@@ -11,7 +11,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 LINT_PATHS := src tests $(wildcard bench)
 
-.PHONY: help install run test lint format services browser bench clean
+.PHONY: help install run cluster test lint format services browser bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ run: install ## migrate, seed the demo user and inbox, serve on 127.0.0.1:8000
 	$(BIN)/reasonflow db upgrade
 	$(BIN)/reasonflow demo
 	$(BIN)/reasonflow serve --host $(HOST) --port $(PORT)
+
+cluster: install ## cluster mode on this machine: Postgres, Redis, 2 API processes (8000, 8001), 2 workers
+	bash scripts/cluster.sh
 
 services: ## start PostgreSQL and Redis on 127.0.0.1 when they are down
 	bash scripts/services.sh

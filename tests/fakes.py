@@ -358,6 +358,7 @@ class FakeRunner(JobRunner):
     def __init__(self, step: EmailStep) -> None:
         self.step = step
         self.submitted: list[BatchJob] = []
+        self.resumed: list[str] = []
         self.withdrawn: set[tuple[str, UUID]] = set()
         self._queue: list[tuple[str, UUID]] = []
         self._next = 0  # everything before this index has started
@@ -381,6 +382,9 @@ class FakeRunner(JobRunner):
         ]
         self.withdrawn.update(not_started)
         return [email_id for _, email_id in not_started]
+
+    async def resume(self, job: BatchJob) -> None:
+        self.resumed.append(job.id)
 
     async def stop(self, grace: float) -> set[str]:
         self._stopping = True

@@ -278,6 +278,12 @@ class JobRunner(Protocol):
         """
         ...
 
+    async def resume(self, job: BatchJob) -> None:
+        """Make sure every email of a live job that was handed out will run: one
+        whose task was lost (a worker or the queue failed at the wrong moment)
+        is handed out again. Recovery calls it; running an email twice is harmless."""
+        ...
+
     @property
     def stopping(self) -> bool: ...
 

@@ -68,9 +68,15 @@ class BatchService:
 
     async def recover(self, claimed_before: datetime | None = None) -> int:
         """Give back the emails left ``processing`` by jobs that no longer run
-        (claimed before ``claimed_before``, when given)."""
+        (claimed before ``claimed_before``, when given), and have the runner
+        hand out again any email of a running job whose task was lost."""
         running = await self._jobs.unfinished_ids()
-        return await self._emails.recover_orphans(running, claimed_before)
+        released = await self._emails.recover_orphans(running, claimed_before)
+        for job_id in running:
+            job = await self._jobs.get(job_id)
+            if job is not None and not job.is_finished:
+                await self._runner.resume(job)
+        return released
 
     async def shutdown(self, grace: float) -> None:
         """Stop taking work, let running emails finish within ``grace`` seconds, and

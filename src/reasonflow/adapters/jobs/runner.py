@@ -60,6 +60,11 @@ class AsyncioJobRunner(JobRunner):
         self._turns.appendleft(job.id)
         self._dispatch()
 
+    async def resume(self, job: BatchJob) -> None:
+        # Tasks live in this process: they cannot be lost while it runs, and
+        # after a restart the in-memory jobs are gone with them.
+        return None
+
     async def cancel(self, job: BatchJob) -> list[UUID]:
         waiting = self._waiting.pop(job.id, None)
         if waiting is None:

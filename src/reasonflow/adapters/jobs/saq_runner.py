@@ -28,7 +28,7 @@ from uuid import UUID
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from saq import Queue
+from saq import Queue, Status
 from saq.job import Job
 from saq.queue.redis import RedisQueue
 from saq.types import Context
@@ -41,6 +41,8 @@ from reasonflow.domain.ports import EmailStep, JobRunner, JobStore
 log = logging.getLogger(__name__)
 
 TASK = "run_email"
+#: A task in one of these states will still run (or is running, and swept if stuck).
+_LIVE = frozenset({Status.NEW, Status.QUEUED, Status.ACTIVE})
 #: How long the window's keys outlive their last move.
 _WINDOW_TTL = timedelta(days=2)
 
@@ -127,6 +129,22 @@ class SaqJobRunner(JobRunner):
         end = len(job.email_ids)
         index = int(await self._close(keys=[self._counter(job.id)], args=[end]))
         return list(job.email_ids[index:])
+
+    @unavailable_when_down
+    async def resume(self, job: BatchJob) -> None:
+        """Enqueue again each handed-out email without an outcome whose task is
+        gone or over (a sweep that aborted it and could not retry, a worker that
+        died between moving the window and enqueueing)."""
+        raw = await self._redis.get(self._counter(job.id))
+        handed_out = job.email_ids[: int(raw) if raw is not None else 0]
+        pending = set(job.pending_ids())
+        for email_id in handed_out:
+            if email_id not in pending:
+                continue
+            task = await self.queue.job(f"{job.id}:{email_id}")
+            if task is None or task.status not in _LIVE:
+                log.warning("task lost; enqueued again job=%s email=%s", job.id, email_id)
+                await self._enqueue(job.id, email_id)
 
     async def stop(self, grace: float) -> set[str]:
         # An API process runs no email; a worker's SAQ worker hands its running
