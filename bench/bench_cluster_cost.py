@@ -9,8 +9,9 @@ with min and max:
 * CPU seconds of the API process and of the worker (``/proc/<pid>/stat``);
 * Redis commands (``INFO commandstats``, less what the idle cluster sends in
   the same time: SAQ's upkeep timers);
-* Postgres transactions committed (``pg_stat_database.xact_commit``; reads
-  count too, as each runs in a transaction).
+* Postgres transactions committed (``pg_stat_database.xact_commit``: the
+  writes; reads end in a rollback and are not counted). A backend publishes
+  its counters when idle for 10 s, so each reading waits 11 s first.
 
     .venv/bin/python -m bench.bench_cluster_cost [--runs 5]
 """
@@ -49,6 +50,8 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 CLASSIFY_JOBS, CLASSIFY_SIZE = 4, 100
 PROCESS_JOBS, PROCESS_SIZE = 4, 50
 POLLS = 1_000
+#: An idle Postgres backend flushes its statistics after 10 s (PGSTAT_IDLE_INTERVAL).
+PG_STATS_DELAY = 11.0
 
 
 async def redis_calls() -> int:
@@ -85,7 +88,7 @@ class Meter:
         )
 
     def start(self) -> None:
-        time.sleep(1.2)  # Postgres publishes its counters about once a second
+        time.sleep(PG_STATS_DELAY)
         self.t0 = time.monotonic()
         self.cpu = (self.api.cpu_seconds(), self.worker.cpu_seconds())
         self.redis = asyncio.run(redis_calls())
@@ -95,7 +98,7 @@ class Meter:
         elapsed = time.monotonic() - self.t0
         api, worker = self.api.cpu_seconds(), self.worker.cpu_seconds()
         redis = asyncio.run(redis_calls()) - self.redis - self.idle_rate * elapsed
-        time.sleep(1.2)
+        time.sleep(PG_STATS_DELAY)
         pg = asyncio.run(pg_commits(self.database_url)) - self.pg
         return {
             "api_cpu_ms": (api - self.cpu[0]) * 1000 / units,
