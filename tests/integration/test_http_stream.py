@@ -24,9 +24,14 @@ async def _emails(live: Live, token: str, subjects: list[str]) -> list[str]:
         return ids
 
 
-async def _read_events(response: httpx.Response) -> list[dict[str, Any]]:
-    """Parse the stream into events: {event, data, id, retry, comment}."""
-    events: list[dict[str, Any]] = []
+async def _read_events(
+    response: httpx.Response, events: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Parse the stream into events: {event, data, id, retry, comment}.
+
+    Events land in ``events`` as they arrive, so a test can wait on them.
+    """
+    events = [] if events is None else events
     current: dict[str, Any] = {}
     async for line in response.aiter_lines():
         if line == "":
@@ -55,8 +60,14 @@ async def test_the_stream_sends_each_change_and_closes_when_finished(tmp_path: P
             async with client.stream("GET", f"{BATCH}/status/{job['job_id']}/stream") as response:
                 assert response.status_code == 200
                 assert response.headers["content-type"].startswith("text/event-stream")
-                reader = asyncio.create_task(_read_events(response))
-                await asyncio.sleep(0.5)  # let heartbeats flow while two emails are held
+                seen: list[dict[str, Any]] = []
+                reader = asyncio.create_task(_read_events(response, seen))
+                # Two emails are held: the stream must keep the idle client alive.
+                await wait_for(
+                    _async(lambda: [e for e in seen if e.get("comment") == "keep-alive"]),
+                    bool,
+                    timeout=10,
+                )
                 classifier.release()
                 events = await asyncio.wait_for(reader, 10)
     progress = [e for e in events if e.get("event") == "progress"]
