@@ -30,9 +30,11 @@ import asyncpg
 import httpx
 from bench.support import (
     PG_SERVER,
+    REDIS_URL,
     Proc,
     create_pg_database,
     drop_pg_database,
+    forget_prefix,
     machine,
     register,
     running,
@@ -46,7 +48,6 @@ from bench.support import (
 from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 CLASSIFY_JOBS, CLASSIFY_SIZE = 4, 100
 PROCESS_JOBS, PROCESS_SIZE = 4, 50
 POLLS = 1_000
@@ -171,17 +172,8 @@ def one_run(work: Path) -> dict[str, dict[str, float]]:
             figures["idle_redis_commands_per_s"] = {"value": idle_rate}
             return figures
     finally:
-        asyncio.run(_forget(prefix))
+        asyncio.run(forget_prefix(REDIS_URL, prefix))
         asyncio.run(drop_pg_database(database))
-
-
-async def _forget(prefix: str) -> None:
-    client = Redis.from_url(REDIS_URL, decode_responses=True)
-    try:
-        async for key in client.scan_iter(match=f"*{prefix}*", count=500):
-            await client.delete(key)
-    finally:
-        await client.aclose()
 
 
 def main() -> None:

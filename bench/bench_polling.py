@@ -17,7 +17,14 @@ the load generator, a separate process on loopback, using
    random client) and to ``/health``, ``--runs`` times each. Target: the
    status route's requests per second >= 50 % of ``/health``'s (medians).
 
+With ``--store redis`` (cluster mode, DESIGN §7) the same runs go to a
+server with ``JOB_STORE=redis`` and ``QUEUE=saq`` over a Postgres database
+of its own (``rf_bench_<hex>``, dropped at the end) and a Redis key prefix
+of its own (deleted at the end), and one ``reasonflow worker`` runs the
+jobs: every status request then reads the job from Redis.
+
     .venv/bin/python -m bench.bench_polling
+    .venv/bin/python -m bench.bench_polling --store redis
 """
 
 from __future__ import annotations
@@ -25,17 +32,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import sys
 import time
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 from bench.rawhttp import Connection, HttpError
 from bench.support import (
+    REDIS_URL,
     Load,
     Proc,
+    create_pg_database,
+    drop_pg_database,
+    forget_prefix,
     machine,
     mint_token,
     percentile,
@@ -184,6 +197,23 @@ def throughput_phase(
     }
 
 
+def cluster_env(stack: ExitStack, work: Path) -> tuple[str, dict[str, str]]:
+    """A Postgres database and a Redis prefix of this run's own, removed at the end."""
+    database_url = asyncio.run(create_pg_database())
+    stack.callback(lambda: asyncio.run(drop_pg_database(database_url)))
+    prefix = f"rf_bench_{uuid.uuid4().hex[:8]}:"
+    stack.callback(lambda: asyncio.run(forget_prefix(REDIS_URL, prefix)))
+    env = server_env(
+        database_url,
+        work,
+        REASONFLOW_JOB_STORE="redis",
+        REASONFLOW_QUEUE="saq",
+        REASONFLOW_REDIS_URL=REDIS_URL,
+        REASONFLOW_REDIS_PREFIX=prefix,
+    )
+    return database_url, env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1000)
@@ -191,13 +221,22 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--burst", type=float, default=10.0, help="seconds per throughput run")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--store", choices=["memory", "redis"], default="memory")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     with ExitStack() as stack:
         work = stack.enter_context(scratch("bench-polling-"))
-        database_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
-        server, url = start_server(work, server_env(database_url, work))
+        if args.store == "redis":
+            database_url, env = cluster_env(stack, work)
+        else:
+            database_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
+            env = server_env(database_url, work)
+        server, url = start_server(work, env)
         stack.callback(server.stop)
+        if args.store == "redis":
+            argv = [sys.executable, "-m", "reasonflow.entrypoints.cli", "worker"]
+            worker = Proc(argv, env, work / "worker.log")
+            stack.callback(worker.stop)
         clients = prepare(url, database_url, args.clients)
         print(f"{len(clients)} clients, each with its own job")
 
@@ -239,7 +278,7 @@ def main() -> None:
     )
     print(f"load while polling: {poll_load}; during the bursts: {burst_load}")
     save(
-        "row5_polling",
+        "row5_polling" if args.store == "memory" else "row5_polling_redis",
         {
             "machine": machine(),
             "args": vars(args),

@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 JWT_SECRET = "bench-secret-" + "x" * 40
 HOST = "127.0.0.1"
+REDIS_URL = os.environ.get("REASONFLOW_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def free_port() -> int:
@@ -253,6 +254,20 @@ async def drop_pg_database(url: str) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+async def forget_prefix(redis_url: str, prefix: str) -> None:
+    """Delete every key of a benchmark's Redis prefix."""
+    from redis.asyncio import Redis
+
+    if not prefix.startswith("rf_bench_"):
+        raise ValueError(f"refusing to delete {prefix!r}: not a benchmark prefix")
+    client = Redis.from_url(redis_url, decode_responses=True)
+    try:
+        async for key in client.scan_iter(match=f"*{prefix}*", count=500):
+            await client.delete(key)
+    finally:
+        await client.aclose()
 
 
 def seed_emails(database_url: str, owners: Sequence[uuid.UUID], per_owner: int) -> list[uuid.UUID]:

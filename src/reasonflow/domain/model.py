@@ -7,8 +7,9 @@ frozen. Nothing here performs I/O.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -243,18 +244,13 @@ class BatchJob:
         """A job as a shared store kept it: every field as saved, ``pending`` the
         emails with no outcome yet (a finished job keeps no email ids at all)."""
         job = cls.__new__(cls)
-        defaults = {f.name: f for f in dataclasses.fields(cls)}
-        for name, spec in defaults.items():
-            if name in ("total", "_pending"):
-                continue
+        for name, default in _RESTORABLE:
             if name in fields:
                 value = fields.pop(name)
-            elif spec.default is not dataclasses.MISSING:
-                value = spec.default
-            elif spec.default_factory is not dataclasses.MISSING:
-                value = spec.default_factory()
-            else:
+            elif default is None:
                 raise TypeError(f"restore() needs {name}")
+            else:
+                value = default()
             setattr(job, name, value)
         if fields:
             raise TypeError(f"restore() got unknown fields {sorted(fields)}")
@@ -346,3 +342,25 @@ class BatchJob:
         # to say. A fresh dict, because one emptied by deletions keeps its table.
         self.email_ids = ()
         self._pending = {}
+
+
+def _restorable() -> tuple[tuple[str, Callable[[], Any] | None], ...]:
+    """``BatchJob.restore``'s fields, each with what makes its default (None: required)."""
+    found: list[tuple[str, Callable[[], Any] | None]] = []
+    for spec in dataclasses.fields(BatchJob):
+        if spec.name in ("total", "_pending"):
+            continue
+        if spec.default is not dataclasses.MISSING:
+            found.append((spec.name, functools.partial(_same, spec.default)))
+        elif spec.default_factory is not dataclasses.MISSING:
+            found.append((spec.name, spec.default_factory))
+        else:
+            found.append((spec.name, None))
+    return tuple(found)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_RESTORABLE = _restorable()

@@ -1,8 +1,19 @@
-"""HS256 JWT access tokens: ``sub`` = user id, ``type`` = access."""
+"""HS256 JWT access tokens: ``sub`` = user id, ``type`` = access.
+
+A client sends the same token with every request (the UI polls a job's
+status every 2 s), and verifying it with PyJWT costs more CPU than reading
+the job. So each verified token is remembered, with its user and expiry,
+in a bounded LRU map: a token seen again is answered from it until its
+``exp`` passes. Only tokens that verified are kept, so nobody without the
+secret can put anything in the map.
+"""
 
 from __future__ import annotations
 
 import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -13,6 +24,8 @@ from reasonflow.domain.errors import InvalidToken
 from reasonflow.domain.ports import AccessTokens, IssuedToken
 
 ALGORITHM = "HS256"
+#: Verified tokens remembered per process (a few hundred bytes each).
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class JwtTokens(AccessTokens):
@@ -25,6 +38,7 @@ class JwtTokens(AccessTokens):
         lifetime: timedelta = timedelta(minutes=30),
         *,
         secret_file: Path | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         if secret is None and secret_file is None:
             raise ValueError("give a JWT secret or a file to keep one in")
@@ -33,6 +47,8 @@ class JwtTokens(AccessTokens):
         self._secret = secret
         self._secret_file = secret_file
         self._lifetime = lifetime
+        self._wall_clock = wall_clock
+        self._verified: OrderedDict[str, tuple[UUID, float]] = OrderedDict()
 
     async def start(self) -> None:
         if self._secret is None and self._secret_file is not None:
@@ -57,17 +73,33 @@ class JwtTokens(AccessTokens):
         return IssuedToken(token, int(self._lifetime.total_seconds()))
 
     def verify(self, token: str) -> UUID:
+        known = self._verified.get(token)
+        if known is not None:
+            user_id, expires = known
+            if self._wall_clock() < expires:
+                self._verified.move_to_end(token)
+                return user_id
+            del self._verified[token]
+        user_id, expires = self._decode(token)
+        self._verified[token] = (user_id, expires)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return user_id
+
+    def _decode(self, token: str) -> tuple[UUID, float]:
         try:
             claims = jwt.decode(
                 token,
                 self._key(),
                 algorithms=[ALGORITHM],
-                options={"require": ["sub", "exp", "type"]},
+                # The expiry is checked here, on the same clock as the map's.
+                options={"require": ["sub", "exp", "type"], "verify_exp": False},
             )
-            if claims["type"] != "access":
+            expires = float(claims["exp"])
+            if claims["type"] != "access" or expires <= self._wall_clock():
                 raise InvalidToken()
-            return UUID(str(claims["sub"]))
-        except (jwt.PyJWTError, ValueError) as exc:
+            return UUID(str(claims["sub"])), expires
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidToken() from exc
 
 

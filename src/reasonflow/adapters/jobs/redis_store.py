@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
+import msgspec
 from redis.asyncio import Redis
 
 from reasonflow.adapters.jobs import redis_scripts as lua
@@ -33,6 +34,7 @@ from reasonflow.domain.model import BatchJob, JobError, JobKind, JobStatus, Page
 from reasonflow.domain.ports import Clock, JobStore
 
 Script = Callable[..., Awaitable[Any]]
+_DECODE = msgspec.json.Decoder(dict[str, Any]).decode
 
 
 class RedisJobStore(JobStore):
@@ -174,7 +176,7 @@ class RedisJobStore(JobStore):
     def _visible(self, raw: str | bytes | None) -> BatchJob | None:
         if raw is None:
             return None
-        data = json.loads(raw)
+        data = _DECODE(raw)
         expires_at = data.get("expires_at")
         if expires_at is not None and expires_at <= self._clock.now().timestamp():
             return None
@@ -219,14 +221,16 @@ def _dump(job: BatchJob) -> str:
 
 def _load(data: dict[str, Any]) -> BatchJob:
     # Lua's JSON writes an emptied list as {}: both read as "none".
-    email_ids = tuple(UUID(i) for i in data["email_ids"] or ())
+    texts: list[str] = data["email_ids"] or []
+    email_ids = tuple(map(UUID, texts))
+    waiting = data["pending"] or {}
     completed_at = data.get("completed_at")
     return BatchJob.restore(
         id=data["id"],
         kind=JobKind(data["kind"]),
         user_id=UUID(data["user_id"]),
         email_ids=email_ids,
-        pending=[i for i in email_ids if str(i) in (data["pending"] or {})],
+        pending=[i for t, i in zip(texts, email_ids, strict=True) if t in waiting],
         total=int(data["total"]),
         created_at=datetime.fromisoformat(data["created_at"]),
         updated_at=datetime.fromisoformat(data["updated_at"]),
