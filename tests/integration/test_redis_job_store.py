@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from reasonflow.adapters.clock import SystemClock
 from reasonflow.adapters.jobs.redis_store import RedisJobStore
+from reasonflow.domain.errors import TooManyActiveJobs
 from reasonflow.domain.model import BatchJob, JobKind
 from tests.redis_support import connect, delete_prefix, new_prefix
 from tests.support import wait_for
@@ -70,3 +71,22 @@ async def test_every_key_of_a_finished_job_expires_after_the_retention(
     assert await keys(), "the finished job is kept for its retention"
     assert await wait_for(keys, lambda found: found == [], timeout=5) == []
     assert await store.get(job.id) is None
+
+
+async def test_creating_the_same_job_again_is_harmless(redis: tuple[Redis, str]) -> None:
+    """A create retried after its reply was lost (a connection cut) answers as the first."""
+    client, prefix = redis
+    store = RedisJobStore(client, SystemClock(), timedelta(hours=1), prefix=prefix)
+    job = new_job()
+    await store.create(job, max_active=1)
+    await store.create(job, max_active=1)
+    page = await store.list_for_user(job.user_id, 10, None)
+    assert [j.id for j in page.items] == [job.id]
+    with pytest.raises(TooManyActiveJobs):
+        await store.create(new_job_for(job.user_id), max_active=1)
+
+
+def new_job_for(user: uuid.UUID) -> BatchJob:
+    now = SystemClock().now()
+    ids = (uuid.uuid4(),)
+    return BatchJob(JobKind.CLASSIFY.new_job_id(), JobKind.CLASSIFY, user, ids, now, now)

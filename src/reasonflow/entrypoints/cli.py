@@ -108,7 +108,6 @@ async def _check_provider(settings: Settings) -> None:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from reasonflow.entrypoints.bootstrap import build_services
     from reasonflow.entrypoints.logs import configure_logging
     from reasonflow.entrypoints.worker import check_cluster, run_worker
 
@@ -118,7 +117,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging(settings.log_format, settings.log_level)
     asyncio.run(_check_provider(settings))
     concurrency = args.concurrency or settings.llm_max_concurrency
-    asyncio.run(run_worker(build_services(settings), settings, concurrency))
+    asyncio.run(run_worker(wire(build_adapters(settings), settings), settings, concurrency))
     return 0
 
 

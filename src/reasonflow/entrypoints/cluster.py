@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError
 from saq import Queue
 
 from reasonflow.adapters.jobs.idempotency import InMemoryIdempotencyStore
@@ -21,6 +24,7 @@ from reasonflow.adapters.jobs.memory import InMemoryJobStore
 from reasonflow.adapters.jobs.rate_limit import TokenBucketRateLimiter
 from reasonflow.adapters.jobs.redis_idempotency import RedisIdempotencyStore
 from reasonflow.adapters.jobs.redis_rate_limit import RedisRateLimiter
+from reasonflow.adapters.jobs.redis_reads import JobReadCache
 from reasonflow.adapters.jobs.redis_store import RedisJobStore
 from reasonflow.adapters.jobs.runner import AsyncioJobRunner
 from reasonflow.adapters.jobs.saq_runner import PatientRedisQueue, SaqJobRunner
@@ -53,10 +57,14 @@ class JobAdapters:
     lease: Callable[[], Awaitable[bool]] | None = None
 
 
-def job_adapters(settings: Settings, clock: Clock, metrics: PrometheusMetrics) -> JobAdapters:
+def job_adapters(
+    settings: Settings, clock: Clock, metrics: PrometheusMetrics, *, serving: bool = False
+) -> JobAdapters:
+    """``serving``: for a process that answers HTTP (in a cluster, it keeps the
+    jobs it reads until Redis announces a change; a worker reads Redis always)."""
     retention = timedelta(seconds=settings.job_retention_seconds)
     if settings.cluster:
-        return _cluster(settings, clock, retention)
+        return _cluster(settings, clock, retention, serving)
     jobs = InMemoryJobStore(clock, retention, on_finished=metrics.job_finished)
     metrics.watch(
         "reasonflow_jobs_in_flight", "Unfinished batch jobs.", lambda: jobs.unfinished_count
@@ -83,10 +91,11 @@ def job_adapters(settings: Settings, clock: Clock, metrics: PrometheusMetrics) -
     )
 
 
-def _cluster(settings: Settings, clock: Clock, retention: timedelta) -> JobAdapters:
+def _cluster(settings: Settings, clock: Clock, retention: timedelta, serving: bool) -> JobAdapters:
     prefix = settings.redis_prefix
     redis = RedisClient(settings.redis_url)
-    jobs = RedisJobStore(redis.client, clock, retention, prefix=prefix)
+    reads = JobReadCache(redis.client, prefix) if serving else None
+    jobs = RedisJobStore(redis.client, clock, retention, prefix=prefix, reads=reads)
     queue = PatientRedisQueue.at(settings.redis_url, name=f"{prefix}emails")
 
     def runner(step: EmailStep) -> JobRunner:
@@ -113,7 +122,7 @@ def _cluster(settings: Settings, clock: Clock, retention: timedelta) -> JobAdapt
         idempotency=RedisIdempotencyStore(redis.client, clock, prefix=prefix),
         rate_limiter=RedisRateLimiter(redis.client, settings.submit_rate_per_minute, prefix=prefix),
         runner=runner,
-        resources=[redis, SaqQueue(queue)],
+        resources=[redis, SaqQueue(queue), *([reads] if reads else [])],
         probes=[redis.ready],
         lease=lease,
     )
@@ -123,8 +132,18 @@ class RedisClient(Resource):
     """One connection pool for the job store, keys and limits; connects lazily."""
 
     def __init__(self, url: str) -> None:
+        # A pooled connection left broken by a Redis restart fails its next
+        # command: that command is tried again on a new connection (twice at
+        # most, quickly). Every command sent is safe to repeat: reads, and
+        # scripts that apply once (redis_scripts, the window, the limits).
         self.client: Redis = Redis.from_url(
-            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2
+            url,
+            decode_responses=True,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+            retry=Retry(
+                ExponentialBackoff(cap=0.25, base=0.02), 2, supported_errors=(ConnectionError,)
+            ),
         )
 
     async def start(self) -> None:

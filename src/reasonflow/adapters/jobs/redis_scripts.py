@@ -68,9 +68,11 @@ end
 
 #: ARGV: job JSON, max active, creation score, job id, user id, prefix.
 #: Answers 1, or 0 when the user has ``max active`` unfinished jobs already.
+#: Run twice with the same job (a retry whose first reply was lost), it answers 1 again.
 CREATE = """
 local active = ARGV[6] .. 'user:' .. ARGV[5] .. ':active'
 local jobs = ARGV[6] .. 'user:' .. ARGV[5] .. ':jobs'
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
 if redis.call('SCARD', active) >= tonumber(ARGV[2]) then return 0 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then
   return redis.error_reply('job id already taken')

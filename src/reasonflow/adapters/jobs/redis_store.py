@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 from reasonflow.adapters.jobs import redis_scripts as lua
 from reasonflow.adapters.jobs.cursor import decode_cursor, encode_cursor
 from reasonflow.adapters.jobs.redis_errors import unavailable_when_down
+from reasonflow.adapters.jobs.redis_reads import JobReadCache, Kept
 from reasonflow.domain.errors import TooManyActiveJobs
 from reasonflow.domain.model import BatchJob, JobError, JobKind, JobStatus, Page, Usage
 from reasonflow.domain.ports import Clock, JobStore
@@ -39,9 +40,17 @@ _DECODE = msgspec.json.Decoder(dict[str, Any]).decode
 
 class RedisJobStore(JobStore):
     def __init__(
-        self, redis: Redis, clock: Clock, retention: timedelta, prefix: str = "reasonflow:"
+        self,
+        redis: Redis,
+        clock: Clock,
+        retention: timedelta,
+        prefix: str = "reasonflow:",
+        reads: JobReadCache | None = None,
     ) -> None:
+        """``reads``: keep the jobs this process reads until Redis announces a change
+        (API processes; see ``redis_reads``)."""
         self._redis = redis
+        self._reads = reads
         self._clock = clock
         self._retention = retention
         self._prefix = prefix
@@ -73,6 +82,20 @@ class RedisJobStore(JobStore):
 
     @unavailable_when_down
     async def get(self, job_id: str) -> BatchJob | None:
+        if self._reads is None:
+            return await self._read(job_id)
+        kept = self._reads.lookup(job_id)
+        if kept is not None:
+            return None if self._expired(kept.expires_at) else kept.job
+        ticket = self._reads.ticket()
+        found = self._decoded(await self._redis.get(self._job_key(job_id)))
+        if found is None:
+            return None
+        self._reads.keep(job_id, found, ticket)
+        return None if self._expired(found.expires_at) else found.job
+
+    async def _read(self, job_id: str) -> BatchJob | None:
+        """The job as Redis has it now, never from ``reads``."""
         return self._visible(await self._redis.get(self._job_key(job_id)))
 
     @unavailable_when_down
@@ -150,14 +173,14 @@ class RedisJobStore(JobStore):
         try:
             # Subscribe first, then look: a change between the two is not missed.
             await pubsub.subscribe(f"{key}:changed")
-            job = await self.get(job_id)
+            job = await self._read(job_id)
             if job is None or job.revision > after_revision or job.is_finished:
                 return job
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(patience):
                     while await pubsub.get_message(timeout=patience) is None:
                         pass
-            return await self.get(job_id)
+            return await self._read(job_id)
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
@@ -166,6 +189,8 @@ class RedisJobStore(JobStore):
     async def _change(self, script: Script, job_id: str, args: list[Any]) -> BatchJob | None:
         """Run one of the scripts that change a job: one round trip."""
         raw = await script(keys=self._keys(job_id), args=[*args, self._prefix])
+        if self._reads is not None:
+            self._reads.forget(job_id)
         return self._visible(raw)
 
     def _expiry(self, now: datetime) -> list[str]:
@@ -174,13 +199,20 @@ class RedisJobStore(JobStore):
         return [repr(expires.timestamp()), str(int(self._retention.total_seconds() * 1000))]
 
     def _visible(self, raw: str | bytes | None) -> BatchJob | None:
+        found = self._decoded(raw)
+        if found is None or self._expired(found.expires_at):
+            return None
+        return found.job
+
+    def _decoded(self, raw: str | bytes | None) -> Kept | None:
         if raw is None:
             return None
         data = _DECODE(raw)
         expires_at = data.get("expires_at")
-        if expires_at is not None and expires_at <= self._clock.now().timestamp():
-            return None
-        return _load(data)
+        return Kept(_load(data), None if expires_at is None else float(expires_at))
+
+    def _expired(self, expires_at: float | None) -> bool:
+        return expires_at is not None and expires_at <= self._clock.now().timestamp()
 
 
 def _dump(job: BatchJob) -> str:
