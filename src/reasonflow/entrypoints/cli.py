@@ -8,6 +8,7 @@ import getpass
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from reasonflow.domain.errors import DomainError, EmailTaken
 from reasonflow.domain.model import User
@@ -15,7 +16,7 @@ from reasonflow.entrypoints.bootstrap import Services, admin_lifecycle, build_ad
 from reasonflow.entrypoints.client import register_client_commands
 from reasonflow.entrypoints.demo_data import demo_inbox
 from reasonflow.entrypoints.provider_choice import build_provider
-from reasonflow.entrypoints.settings import Settings, SettingsError, load_settings
+from reasonflow.entrypoints.settings import PREFIX, Settings, SettingsError, load_settings
 
 DEMO_ADDRESS = "demo@reasonflow.local"
 DEMO_PASSWORD = "reasonflow-demo"  # noqa: S105 - a published demo credential, local data only
@@ -52,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API and the browser UI")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes sharing the port (more than 1: cluster mode only)",
+    )
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="run the emails of batch jobs (cluster mode)")
@@ -87,16 +94,36 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from reasonflow.entrypoints.http.app import create_app
 
+    if args.workers < 1:
+        raise SettingsError("--workers: must be at least 1")
+    if args.workers > 1 and not settings.cluster:
+        raise SettingsError(
+            "--workers: API processes share their jobs in the cluster mode only; "
+            f"set {PREFIX}JOB_STORE=redis and {PREFIX}QUEUE=saq (or run one process)"
+        )
     # A bad model string is a configuration error before anything listens (the
     # app's own start would only log it with a trace, from inside the server).
     asyncio.run(_check_provider(settings))
-    app = create_app(settings)
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_config": None,
+        "timeout_graceful_shutdown": int(settings.shutdown_grace_seconds) + 5,
+    }
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    from reasonflow.adapters.auth.tokens import load_or_create_secret
+
+    if settings.jwt_secret is None:
+        # Made here, before the processes start, so that all of them sign with it.
+        load_or_create_secret(settings.var_path / "jwt_secret")
+    # Each process builds its own app from the same environment.
     uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
+        "reasonflow.entrypoints.http.app:create_app",
+        factory=True,
+        workers=args.workers,
+        **options,
     )
     return 0
 
