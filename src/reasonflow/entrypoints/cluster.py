@@ -12,8 +12,9 @@ import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError
@@ -94,8 +95,10 @@ def job_adapters(
 def _cluster(settings: Settings, clock: Clock, retention: timedelta, serving: bool) -> JobAdapters:
     prefix = settings.redis_prefix
     redis = RedisClient(settings.redis_url)
-    reads = JobReadCache(redis.client, prefix) if serving else None
-    jobs = RedisJobStore(redis.client, clock, retention, prefix=prefix, reads=reads)
+    reads = JobReadCache(redis.subscriber, prefix) if serving else None
+    jobs = RedisJobStore(
+        redis.client, clock, retention, prefix=prefix, reads=reads, subscriber=redis.subscriber
+    )
     queue = PatientRedisQueue.at(settings.redis_url, name=f"{prefix}emails")
 
     def runner(step: EmailStep) -> JobRunner:
@@ -128,29 +131,43 @@ def _cluster(settings: Settings, clock: Clock, retention: timedelta, serving: bo
     )
 
 
+#: Connections for commands, per process: a request waits up to
+#: ``POOL_WAIT_SECONDS`` for one (then 503) rather than opening more.
+POOL_SIZE = 64
+POOL_WAIT_SECONDS = 5.0
+
+
 class RedisClient(Resource):
-    """One connection pool for the job store, keys and limits; connects lazily."""
+    """The process's Redis: a bounded pool for commands (``client``) and one for
+    subscriptions (``subscriber``: each status stream holds a connection for as
+    long as it is open, so streams never starve commands). Connects lazily."""
 
     def __init__(self, url: str) -> None:
         # A pooled connection left broken by a Redis restart fails its next
         # command: that command is tried again on a new connection (twice at
         # most, quickly). Every command sent is safe to repeat: reads, and
         # scripts that apply once (redis_scripts, the window, the limits).
-        self.client: Redis = Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_timeout=5,
-            socket_connect_timeout=2,
-            retry=Retry(
+        options: dict[str, Any] = {
+            "decode_responses": True,
+            "socket_timeout": 5,
+            "socket_connect_timeout": 2,
+            "retry": Retry(
                 ExponentialBackoff(cap=0.25, base=0.02), 2, supported_errors=(ConnectionError,)
             ),
+        }
+        commands = BlockingConnectionPool.from_url(
+            url, max_connections=POOL_SIZE, timeout=POOL_WAIT_SECONDS, **options
         )
+        self.client: Redis = Redis.from_pool(commands)
+        subscriptions = ConnectionPool.from_url(url, max_connections=100_000, **options)
+        self.subscriber: Redis = Redis.from_pool(subscriptions)
 
     async def start(self) -> None:
         return None
 
     async def stop(self) -> None:
         await self.client.aclose()
+        await self.subscriber.aclose()
 
     async def ready(self) -> bool:
         try:

@@ -46,10 +46,13 @@ class RedisJobStore(JobStore):
         retention: timedelta,
         prefix: str = "reasonflow:",
         reads: JobReadCache | None = None,
+        subscriber: Redis | None = None,
     ) -> None:
         """``reads``: keep the jobs this process reads until Redis announces a change
-        (API processes; see ``redis_reads``)."""
+        (API processes; see ``redis_reads``). ``subscriber``: the client whose
+        connections ``wait_change`` subscribes on (default: ``redis``)."""
         self._redis = redis
+        self._subscriber = subscriber or redis
         self._reads = reads
         self._clock = clock
         self._retention = retention
@@ -169,7 +172,7 @@ class RedisJobStore(JobStore):
         self, job_id: str, after_revision: int, patience: float
     ) -> BatchJob | None:
         key = self._job_key(job_id)
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
         try:
             # Subscribe first, then look: a change between the two is not missed.
             await pubsub.subscribe(f"{key}:changed")
