@@ -21,10 +21,14 @@ With ``--store redis`` (cluster mode, DESIGN §7) the same runs go to a
 server with ``JOB_STORE=redis`` and ``QUEUE=saq`` over a Postgres database
 of its own (``rf_bench_<hex>``, dropped at the end) and a Redis key prefix
 of its own (deleted at the end), and one ``reasonflow worker`` runs the
-jobs: every status request then reads the job from Redis.
+jobs. The jobs finish at once, and a process keeps the finished jobs it has
+read (they never change again); ``--jobs waiting`` starts no worker, so the
+jobs stay queued and every status request reads Redis: the cost of polling a
+job that is still running.
 
     .venv/bin/python -m bench.bench_polling
     .venv/bin/python -m bench.bench_polling --store redis
+    .venv/bin/python -m bench.bench_polling --store redis --jobs waiting
 """
 
 from __future__ import annotations
@@ -222,7 +226,15 @@ def main() -> None:
     parser.add_argument("--burst", type=float, default=10.0, help="seconds per throughput run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--store", choices=["memory", "redis"], default="memory")
+    parser.add_argument(
+        "--jobs",
+        choices=["finished", "waiting"],
+        default="finished",
+        help="waiting (redis only): no worker runs them, every poll reads Redis",
+    )
     args = parser.parse_args()
+    if args.jobs == "waiting" and args.store != "redis":
+        parser.error("--jobs waiting needs --store redis")
     print(f"machine: {machine()}")
     with ExitStack() as stack:
         work = stack.enter_context(scratch("bench-polling-"))
@@ -233,7 +245,7 @@ def main() -> None:
             env = server_env(database_url, work)
         server, url = start_server(work, env)
         stack.callback(server.stop)
-        if args.store == "redis":
+        if args.store == "redis" and args.jobs == "finished":
             argv = [sys.executable, "-m", "reasonflow.entrypoints.cli", "worker"]
             worker = Proc(argv, env, work / "worker.log")
             stack.callback(worker.stop)
@@ -278,7 +290,7 @@ def main() -> None:
     )
     print(f"load while polling: {poll_load}; during the bursts: {burst_load}")
     save(
-        "row5_polling" if args.store == "memory" else "row5_polling_redis",
+        "row5_polling" if args.store == "memory" else f"row5_polling_redis_{args.jobs}",
         {
             "machine": machine(),
             "args": vars(args),

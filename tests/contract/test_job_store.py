@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from reasonflow.adapters.jobs.memory import InMemoryJobStore
-from reasonflow.adapters.jobs.redis_reads import JobReadCache
 from reasonflow.adapters.jobs.redis_store import RedisJobStore
 from reasonflow.domain.errors import InvalidCursor, TooManyActiveJobs
 from reasonflow.domain.model import BatchJob, JobKind, JobStatus, Usage
 from reasonflow.domain.ports import JobStore
 from tests.fakes import FakeClock
 from tests.redis_support import connect, delete_prefix, new_prefix
-from tests.support import wait_for
 
 RETENTION = timedelta(hours=24)
 USER = uuid.uuid4()
@@ -33,32 +31,18 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 3, 1, tzinfo=UTC))
 
 
-@pytest.fixture(params=["memory", "redis", "redis-with-reads"])
+@pytest.fixture(params=["memory", "redis"])
 async def store(request: pytest.FixtureRequest, clock: FakeClock) -> AsyncIterator[JobStore]:
-    """``redis-with-reads``: as an API process has it, keeping what it reads."""
     if request.param == "memory":
         yield InMemoryJobStore(clock, RETENTION)
         return
     client = await connect()
     prefix = new_prefix()
-    reads = JobReadCache(client, prefix) if request.param == "redis-with-reads" else None
     try:
-        if reads is not None:
-            await reads.start()
-            await wait_for(_probe(lambda: reads.live), bool, timeout=5)
-        yield RedisJobStore(client, clock, RETENTION, prefix=prefix, reads=reads)
+        yield RedisJobStore(client, clock, RETENTION, prefix=prefix)
     finally:
-        if reads is not None:
-            await reads.stop()
         await delete_prefix(client, prefix)
         await client.aclose()
-
-
-def _probe(read: Callable[[], object]) -> Callable[[], Awaitable[object]]:
-    async def probe() -> object:
-        return read()
-
-    return probe
 
 
 def new_job(clock: FakeClock, size: int = 2, user: uuid.UUID = USER) -> BatchJob:

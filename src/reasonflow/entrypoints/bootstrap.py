@@ -118,16 +118,13 @@ class Services:
     exposition: Exposition | None = None
 
 
-def build_adapters(settings: Settings, *, serving: bool = False) -> Adapters:
-    """The production adapters the settings select; connects to nothing.
-
-    ``serving``: for the HTTP app (in a cluster it keeps the jobs it reads
-    until Redis announces a change; a worker always reads Redis)."""
+def build_adapters(settings: Settings) -> Adapters:
+    """The production adapters the settings select; connects to nothing."""
     clock = SystemClock()
     database = Database(settings.database_url)
     provider = build_provider(settings)
     metrics = PrometheusMetrics()
-    job_side = job_adapters(settings, clock, metrics, serving=serving)
+    job_side = job_adapters(settings, clock, metrics)
     tokens = JwtTokens(
         settings.jwt_secret,
         timedelta(minutes=settings.access_token_minutes),
@@ -207,9 +204,9 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
     )
 
 
-def build_services(settings: Settings, *, serving: bool = False) -> Services:
+def build_services(settings: Settings) -> Services:
     """``wire(build_adapters(settings), settings)``: the production service."""
-    return wire(build_adapters(settings, serving=serving), settings)
+    return wire(build_adapters(settings), settings)
 
 
 def admin_lifecycle(adapters: Adapters) -> Lifecycle:

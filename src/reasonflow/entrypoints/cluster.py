@@ -25,7 +25,6 @@ from reasonflow.adapters.jobs.memory import InMemoryJobStore
 from reasonflow.adapters.jobs.rate_limit import TokenBucketRateLimiter
 from reasonflow.adapters.jobs.redis_idempotency import RedisIdempotencyStore
 from reasonflow.adapters.jobs.redis_rate_limit import RedisRateLimiter
-from reasonflow.adapters.jobs.redis_reads import JobReadCache
 from reasonflow.adapters.jobs.redis_store import RedisJobStore
 from reasonflow.adapters.jobs.runner import AsyncioJobRunner
 from reasonflow.adapters.jobs.saq_runner import PatientRedisQueue, SaqJobRunner
@@ -58,14 +57,10 @@ class JobAdapters:
     lease: Callable[[], Awaitable[bool]] | None = None
 
 
-def job_adapters(
-    settings: Settings, clock: Clock, metrics: PrometheusMetrics, *, serving: bool = False
-) -> JobAdapters:
-    """``serving``: for a process that answers HTTP (in a cluster, it keeps the
-    jobs it reads until Redis announces a change; a worker reads Redis always)."""
+def job_adapters(settings: Settings, clock: Clock, metrics: PrometheusMetrics) -> JobAdapters:
     retention = timedelta(seconds=settings.job_retention_seconds)
     if settings.cluster:
-        return _cluster(settings, clock, retention, serving)
+        return _cluster(settings, clock, retention)
     jobs = InMemoryJobStore(clock, retention, on_finished=metrics.job_finished)
     metrics.watch(
         "reasonflow_jobs_in_flight", "Unfinished batch jobs.", lambda: jobs.unfinished_count
@@ -92,13 +87,10 @@ def job_adapters(
     )
 
 
-def _cluster(settings: Settings, clock: Clock, retention: timedelta, serving: bool) -> JobAdapters:
+def _cluster(settings: Settings, clock: Clock, retention: timedelta) -> JobAdapters:
     prefix = settings.redis_prefix
     redis = RedisClient(settings.redis_url)
-    reads = JobReadCache(redis.subscriber, prefix) if serving else None
-    jobs = RedisJobStore(
-        redis.client, clock, retention, prefix=prefix, reads=reads, subscriber=redis.subscriber
-    )
+    jobs = RedisJobStore(redis.client, clock, retention, prefix=prefix, subscriber=redis.subscriber)
     queue = PatientRedisQueue.at(settings.redis_url, name=f"{prefix}emails")
 
     def runner(step: EmailStep) -> JobRunner:
@@ -125,7 +117,7 @@ def _cluster(settings: Settings, clock: Clock, retention: timedelta, serving: bo
         idempotency=RedisIdempotencyStore(redis.client, clock, prefix=prefix),
         rate_limiter=RedisRateLimiter(redis.client, settings.submit_rate_per_minute, prefix=prefix),
         runner=runner,
-        resources=[redis, SaqQueue(queue), *([reads] if reads else [])],
+        resources=[redis, SaqQueue(queue)],
         probes=[redis.ready],
         lease=lease,
     )

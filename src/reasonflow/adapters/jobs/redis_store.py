@@ -29,7 +29,7 @@ from redis.asyncio import Redis
 from reasonflow.adapters.jobs import redis_scripts as lua
 from reasonflow.adapters.jobs.cursor import decode_cursor, encode_cursor
 from reasonflow.adapters.jobs.redis_errors import unavailable_when_down
-from reasonflow.adapters.jobs.redis_reads import JobReadCache, Kept
+from reasonflow.adapters.jobs.redis_reads import FinishedJobs, Kept
 from reasonflow.domain.errors import TooManyActiveJobs
 from reasonflow.domain.model import BatchJob, JobError, JobKind, JobStatus, Page, Usage
 from reasonflow.domain.ports import Clock, JobStore
@@ -45,15 +45,15 @@ class RedisJobStore(JobStore):
         clock: Clock,
         retention: timedelta,
         prefix: str = "reasonflow:",
-        reads: JobReadCache | None = None,
         subscriber: Redis | None = None,
+        finished: FinishedJobs | None = None,
     ) -> None:
-        """``reads``: keep the jobs this process reads until Redis announces a change
-        (API processes; see ``redis_reads``). ``subscriber``: the client whose
-        connections ``wait_change`` subscribes on (default: ``redis``)."""
+        """``subscriber``: the client whose connections ``wait_change`` subscribes
+        on (default: ``redis``). ``finished``: where finished jobs read once are
+        kept (see ``redis_reads``; default: a new one)."""
         self._redis = redis
         self._subscriber = subscriber or redis
-        self._reads = reads
+        self._finished = FinishedJobs() if finished is None else finished
         self._clock = clock
         self._retention = retention
         self._prefix = prefix
@@ -85,21 +85,16 @@ class RedisJobStore(JobStore):
 
     @unavailable_when_down
     async def get(self, job_id: str) -> BatchJob | None:
-        if self._reads is None:
-            return await self._read(job_id)
-        kept = self._reads.lookup(job_id)
-        if kept is not None:
-            return None if self._expired(kept.expires_at) else kept.job
-        ticket = self._reads.ticket()
-        found = self._decoded(await self._redis.get(self._job_key(job_id)))
+        found = self._finished.get(job_id)
         if found is None:
+            found = self._decoded(await self._redis.get(self._job_key(job_id)))
+            if found is None:
+                return None
+            self._finished.keep(job_id, found)
+        if self._expired(found.expires_at):
+            self._finished.forget(job_id)
             return None
-        self._reads.keep(job_id, found, ticket)
-        return None if self._expired(found.expires_at) else found.job
-
-    async def _read(self, job_id: str) -> BatchJob | None:
-        """The job as Redis has it now, never from ``reads``."""
-        return self._visible(await self._redis.get(self._job_key(job_id)))
+        return found.job
 
     @unavailable_when_down
     async def start(self, job_id: str, now: datetime) -> BatchJob | None:
@@ -176,14 +171,14 @@ class RedisJobStore(JobStore):
         try:
             # Subscribe first, then look: a change between the two is not missed.
             await pubsub.subscribe(f"{key}:changed")
-            job = await self._read(job_id)
+            job = await self.get(job_id)
             if job is None or job.revision > after_revision or job.is_finished:
                 return job
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(patience):
                     while await pubsub.get_message(timeout=patience) is None:
                         pass
-            return await self._read(job_id)
+            return await self.get(job_id)
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
@@ -192,8 +187,6 @@ class RedisJobStore(JobStore):
     async def _change(self, script: Script, job_id: str, args: list[Any]) -> BatchJob | None:
         """Run one of the scripts that change a job: one round trip."""
         raw = await script(keys=self._keys(job_id), args=[*args, self._prefix])
-        if self._reads is not None:
-            self._reads.forget(job_id)
         return self._visible(raw)
 
     def _expiry(self, now: datetime) -> list[str]:

@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     """Build the app; with ``services`` given (tests), nothing is built from settings."""
     settings = settings or load_settings()
     configure_logging(settings.log_format, settings.log_level)
-    wired = services or build_services(settings, serving=True)
+    wired = services or build_services(settings)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
