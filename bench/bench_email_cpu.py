@@ -23,9 +23,9 @@ includes the submission, the polls, the database and the provider client.
 
 Then one more job of each kind runs under ``py-spy record --gil`` (1 kHz,
 samples of the thread holding the GIL: Python's own CPU, not the time SQLite
-or the kernel work with the GIL released), and each sample is put in one bucket by its innermost frame
-that belongs to one: **provider call** (our LLM adapter, LiteLLM, httpx,
-aiohttp, the OpenAI SDK), **database** (our SQL adapter, SQLAlchemy,
+or the kernel work with the GIL released), and each sample is put in one
+bucket by its innermost frame that belongs to one: **provider call** (our
+LLM adapter, LiteLLM, httpx, aiohttp, the OpenAI SDK), **database** (our SQL adapter, SQLAlchemy,
 aiosqlite), **job store** (the in-memory store), **scheduling** (the runner,
 ``JobExecution``, the pipeline), **HTTP** (uvicorn, h11, Litestar, our
 routes); the rest is **event loop / other**. The median CPU per email is
@@ -108,7 +108,9 @@ class Server:
     classify_ids: list[str]
 
 
-def run_job(server: Server, kind: str, ids: list[str], deadline_s: float) -> tuple[float, dict[str, Any]]:
+def run_job(
+    server: Server, kind: str, ids: list[str], deadline_s: float
+) -> tuple[float, dict[str, Any]]:
     """Submit one job and wait for it; (server CPU seconds it took, the finished job)."""
     body: dict[str, Any] = {"email_ids": ids}
     if kind == "classify":
@@ -131,6 +133,11 @@ def run_job(server: Server, kind: str, ids: list[str], deadline_s: float) -> tup
     if job["succeeded"] != len(ids):
         sys.exit(f"{server.name}: {kind} job had failures: {job['errors']}")
     return cpu, job
+
+
+def job_ids(server: Server, kind: str) -> list[str]:
+    """Classify: the same emails each run (``force``); process: fresh pending ones."""
+    return server.classify_ids if kind == "classify" else fresh_ids(server, SIZES[kind])
 
 
 def fresh_ids(server: Server, count: int) -> list[str]:
@@ -157,8 +164,7 @@ def start(name: str, work: Path, llm_url: str) -> Server:
 
 
 def py_spy() -> str | None:
-    found = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
-    return found
+    return shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
 
 
 def profile(server: Server, kind: str, ids: list[str], out: Path) -> Counter[str] | None:
@@ -266,15 +272,15 @@ def main() -> None:
             for kind in KINDS:
                 per_email: list[float] = []
                 for n in range(1, args.runs + 1):
-                    ids = server.classify_ids if kind == "classify" else fresh_ids(server, SIZES[kind])
-                    seconds, job = run_job(server, kind, ids, deadline)
+                    ids = job_ids(server, kind)
+                    seconds, _ = run_job(server, kind, ids, deadline)
                     per_email.append(seconds / len(ids) * 1000)
                     print(f"{name} {kind} run {n}: {per_email[-1]:.2f} ms of server CPU per email "
                           f"({len(ids)} emails)")  # fmt: skip
                 entry: dict[str, Any] = {"cpu_ms_per_email": spread(per_email),
                                          "runs_detail": per_email}  # fmt: skip
                 if not args.no_profile:
-                    ids = server.classify_ids if kind == "classify" else fresh_ids(server, SIZES[kind])
+                    ids = job_ids(server, kind)
                     out = RESULTS / f"email_cpu-profile-{name}-{kind}.txt"
                     stacks = profile(server, kind, ids, out)
                     if stacks:
