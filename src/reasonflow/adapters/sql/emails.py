@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -19,6 +19,9 @@ from reasonflow.adapters.sql.tables import emails as t
 from reasonflow.domain.model import Email, EmailStatus, Intent, Page, PipelineResult
 from reasonflow.domain.ports import Clock, EmailFilter, EmailRepository
 from reasonflow.domain.submission import PROCESS_BLOCKING
+
+# Built once: the per-email read of every job.
+_GET = select(t).where(t.c.user_id == bindparam("user_id"), t.c.id == bindparam("email_id"))
 
 
 class SqlEmailRepository(EmailRepository):
@@ -33,10 +36,8 @@ class SqlEmailRepository(EmailRepository):
             await s.execute(insert(t).values(email_values(email)))
 
     async def get(self, user_id: UUID, email_id: UUID) -> Email | None:
-        async with self._db.read() as s:
-            row = (
-                await s.execute(select(t).where(t.c.user_id == user_id, t.c.id == email_id))
-            ).first()
+        async with self._db.statement(write=False) as c:
+            row = (await c.execute(_GET, {"user_id": user_id, "email_id": email_id})).first()
         return None if row is None else to_email(row)
 
     async def page(
@@ -97,8 +98,8 @@ class SqlEmailRepository(EmailRepository):
         return True
 
     async def save_classification(self, email_id: UUID, intent: Intent, confidence: float) -> None:
-        async with self._db.write() as s:
-            await s.execute(
+        async with self._db.statement(write=True) as c:
+            await c.execute(
                 update(t)
                 .where(t.c.id == email_id)
                 .values(intent=intent.value, confidence=confidence, updated_at=self._clock.now())
@@ -122,8 +123,8 @@ class SqlEmailRepository(EmailRepository):
                 "draft": result.draft,
                 "last_error": None,
             }
-        async with self._db.write() as s:
-            done = await s.execute(
+        async with self._db.statement(write=True) as c:
+            done = await c.execute(
                 update(t)
                 .where(t.c.id == email_id, t.c.job_id == job_id)
                 .values(job_id=None, previous_status=None, updated_at=self._clock.now(), **values)
