@@ -21,7 +21,7 @@ process's CPU time (user + system, every thread, ``/proc/<pid>/stat``) from
 just before the submission to the job's end, divided by the emails: it
 includes the submission, the polls, the database and the provider client.
 
-Then one more job of each kind runs under ``py-spy record --gil`` (1 kHz,
+Then ``--profile-jobs`` more jobs of each kind run under ``py-spy record --gil`` (1 kHz,
 samples of the thread holding the GIL: Python's own CPU, not the time SQLite
 or the kernel work with the GIL released), and each sample is put in one
 bucket by its innermost frame that belongs to one: **provider call** (our
@@ -167,8 +167,8 @@ def py_spy() -> str | None:
     return shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
 
 
-def profile(server: Server, kind: str, ids: list[str], out: Path) -> Counter[str] | None:
-    """Run one job under ``py-spy record``; the collapsed stacks (stack -> samples)."""
+def profile(server: Server, kind: str, jobs: int, out: Path) -> Counter[str] | None:
+    """Run ``jobs`` jobs under ``py-spy record``; the collapsed stacks (stack -> samples)."""
     exe = py_spy()
     if exe is None:
         print("py-spy not found (make install): no breakdown")
@@ -179,7 +179,8 @@ def profile(server: Server, kind: str, ids: list[str], out: Path) -> Counter[str
     spy = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(1.0)  # attached before the job starts
     try:
-        run_job(server, kind, ids, 120)
+        for _ in range(jobs):
+            run_job(server, kind, job_ids(server, kind), 120)
     finally:
         spy.send_signal(signal.SIGINT)
         try:
@@ -246,6 +247,7 @@ def main() -> None:
     parser.add_argument("--providers", default="offline,model,litellm",
                         help=f"comma-separated, of {', '.join(PROVIDERS)}")  # fmt: skip
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy breakdown")
+    parser.add_argument("--profile-jobs", type=int, default=3, help="jobs of each kind profiled")
     parser.add_argument("--top", type=int, default=12, help="frames listed in the breakdown")
     args = parser.parse_args()
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
@@ -280,9 +282,8 @@ def main() -> None:
                 entry: dict[str, Any] = {"cpu_ms_per_email": spread(per_email),
                                          "runs_detail": per_email}  # fmt: skip
                 if not args.no_profile:
-                    ids = job_ids(server, kind)
                     out = RESULTS / f"email_cpu-profile-{name}-{kind}.txt"
-                    stacks = profile(server, kind, ids, out)
+                    stacks = profile(server, kind, args.profile_jobs, out)
                     if stacks:
                         entry["profile"] = breakdown(stacks, args.top)
                 results.setdefault(name, {})[kind] = entry
