@@ -66,7 +66,13 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         # Connections dropped by a restarted server are replaced, not handed out.
         return _create_async_engine(parsed, pool_pre_ping=True)
-    engine = _create_async_engine(parsed, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
+    in_memory = not parsed.database or parsed.database == ":memory:"
+    if in_memory or parsed.query.get("mode") == "memory":
+        engine = _create_async_engine(parsed)  # one shared connection (StaticPool)
+    else:
+        engine = _create_async_engine(
+            parsed, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE
+        )
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     return engine
