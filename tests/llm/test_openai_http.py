@@ -7,6 +7,7 @@ and the model-step contract.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,16 @@ async def test_a_started_lean_client_closes_its_connections(fake_llm: FakeOpenAI
 def test_the_lean_client_needs_an_openai_compatible_server() -> None:
     with pytest.raises(ValueError, match="api_base"):
         OpenAIHttpClient(LLMConfig("openai/gpt-4o-mini"))
+
+
+async def test_a_call_logs_nothing_at_info(
+    fake_llm: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    client = OpenAIHttpClient(llm_config(fake_llm))
+    try:
+        await LiteLLMClassifier(client).classify(make_email("Hello"))
+    finally:
+        await client.aclose()
+
+    assert [r.getMessage() for r in caplog.records] == []

@@ -40,6 +40,7 @@ from reasonflow.adapters.llm.litellm_errors import (
     Failure,
     failure_of_status,
 )
+from reasonflow.adapters.llm.litellm_runtime import quiet_http_logs
 from reasonflow.adapters.llm.prices import Price, price_of
 from reasonflow.domain.model import Usage
 
@@ -73,6 +74,7 @@ class OpenAIHttpClient(ChatClient):
         if not serves(config.model, config.api_base):
             raise ValueError("the lean client needs an openai/<model> and an api_base")
         super().__init__(config, sleep)
+        quiet_http_logs()
         assert config.api_base is not None
         self._url = config.api_base.rstrip("/") + "/chat/completions"
         self._model = config.model.removeprefix(PREFIX)
@@ -121,7 +123,6 @@ class OpenAIHttpClient(ChatClient):
                 timeout=httpx.Timeout(self._config.timeout_seconds),
                 limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
                 headers=self._headers,
-                trust_env=False,
             )
             self._http_loop = loop
         return self._http
