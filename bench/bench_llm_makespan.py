@@ -15,7 +15,7 @@ each job's makespan (``completed_at - created_at``) against the ideal
 ``ceil(100 / 16) x 0.5 s``, the most requests the provider had in flight,
 and the server's CPU time per email.
 
-Targets: row 1, median makespan <= 1.10 x ideal with never more than 16 in
+Targets: row 1, median makespan <= 1.05 x ideal (1.10 until issue 11) with never more than 16 in
 flight; row 2, ours >= 12 x faster than the baseline (medians).
 
     .venv/bin/python -m bench.bench_llm_makespan                   # rows 1 and 2
@@ -49,6 +49,8 @@ from bench.support import (
 )
 
 FINISHED = ("completed", "failed", "cancelled")
+#: Row 1: median makespan at most this times the ideal.
+ROW1_TARGET = 1.05
 
 
 @dataclass
@@ -172,7 +174,7 @@ def main() -> None:
 
     ours = spread([r.makespan for r in results["ours"]])
     in_flight = max(r.max_in_flight for r in results["ours"])
-    ok1 = ours["median"] <= 1.10 * ideal and in_flight <= args.concurrency
+    ok1 = ours["median"] <= ROW1_TARGET * ideal and in_flight <= args.concurrency
     print(
         f"\n{args.emails} emails, {args.latency * 1000:.0f} ms provider latency; "
         f"ideal ceil({args.emails}/{args.concurrency}) x {args.latency} s = {ideal:.3f} s"
@@ -180,7 +182,8 @@ def main() -> None:
     print(
         f"row 1: ours (LLM_MAX_CONCURRENCY={args.concurrency}) median {ours['median']:.3f} s "
         f"= {ours['median'] / ideal:.3f} x ideal (spread {ours['min']:.3f}-{ours['max']:.3f} s, "
-        f"{ours['runs']} runs), max in flight {in_flight}; target <= 1.10 x: {verdict(ok1)}"
+        f"{ours['runs']} runs), max in flight {in_flight}; "
+        f"target <= {ROW1_TARGET} x: {verdict(ok1)}"
     )
     data: dict[str, Any] = {
         "machine": machine(),

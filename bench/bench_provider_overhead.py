@@ -8,9 +8,12 @@ by the number of calls:
 
 * **ours**: ``LiteLLMClassifier.classify`` (prompt, LiteLLM ``acompletion``
   with our session, limits and retry wrapper, answer validation, usage and
-  cost), exactly as the server calls it, once for a model LiteLLM has no
-  price for (``openai/bench-model``, as rows 1-3 use) and once for a priced
-  one (``openai/gpt-4o-mini``; the fake answers whatever the name);
+  cost), exactly as the server calls it with ``LLM_CLIENT=litellm``, once
+  for a model LiteLLM has no price for (``openai/bench-model``, as rows 1-3
+  use) and once for a priced one (``openai/gpt-4o-mini``; the fake answers
+  whatever the name);
+* **lean**: the same classifier over ``OpenAIHttpClient``, the httpx client
+  the server uses by default for ``openai/...`` with an API base;
 * **httpx**: ``httpx.AsyncClient.post`` of the same request body, then
   ``response.json()``;
 * **aiohttp**: the same with ``aiohttp.ClientSession``, the transport our
@@ -39,6 +42,7 @@ from reasonflow.adapters.llm.litellm_answers import CLASSIFICATION_FORMAT
 from reasonflow.adapters.llm.litellm_client import LiteLLMClient, LLMConfig
 from reasonflow.adapters.llm.litellm_prompts import classification_messages
 from reasonflow.adapters.llm.litellm_provider import LiteLLMClassifier
+from reasonflow.adapters.llm.openai_http import OpenAIHttpClient
 from reasonflow.domain.model import Email
 
 Call = Callable[[], Awaitable[object]]
@@ -94,6 +98,13 @@ async def measure(base: str, calls: int, parallel: int) -> dict[str, tuple[float
             )
         finally:
             await classifier.aclose()
+        lean = LiteLLMClassifier(OpenAIHttpClient(config))
+        try:
+            results[f"lean ({model.split('/')[1]})"] = await cpu_per_call(
+                lambda classifier=lean: classifier.classify(email), calls, parallel
+            )
+        finally:
+            await lean.aclose()
 
     limits = httpx.Limits(max_connections=16)
     async with httpx.AsyncClient(limits=limits, timeout=30) as http:
@@ -154,11 +165,12 @@ def main() -> None:
         raw = summary[f"httpx, {parallel} at a time"]["cpu_ms"]["median"]
         for model in MODELS:
             name = model.split("/")[1]
-            ours = summary[f"ours ({name}), {parallel} at a time"]["cpu_ms"]["median"]
-            print(
-                f"  {parallel} at a time, {name}: ours costs {ours / raw:.1f} x "
-                "a raw httpx call's CPU"
-            )
+            for client in ("ours", "lean"):
+                ours = summary[f"{client} ({name}), {parallel} at a time"]["cpu_ms"]["median"]
+                print(
+                    f"  {parallel} at a time, {name}: {client} costs {ours / raw:.1f} x "
+                    "a raw httpx call's CPU"
+                )
     print(f"load while it ran: {ran}")
     save("row7_provider_overhead", {"machine": machine(), "load": ran, "args": vars(args),
                                     "per_call": summary})  # fmt: skip

@@ -1,7 +1,8 @@
 """The model-step contract: every ``IntentClassifier`` and ``ReplyDrafter`` answers alike.
 
 One parametrized fixture yields each pair of adapters (the offline rules and
-templates, LiteLLM over the fake OpenAI-compatible server, and the test fakes)
+templates, LiteLLM and the lean OpenAI-compatible client over the fake
+OpenAI-compatible server, and the test fakes)
 and the same tests run against all, so the pipeline may rely on what they
 state whichever provider is configured.
 """
@@ -17,15 +18,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from reasonflow.adapters.llm.litellm_client import LiteLLMClient
 from reasonflow.adapters.llm.litellm_provider import LiteLLMClassifier, LiteLLMDrafter
 from reasonflow.adapters.llm.offline import RuleBasedClassifier, TemplateDrafter
 from reasonflow.domain.errors import ProviderError
 from reasonflow.domain.model import Classification, Draft, Email, Intent, Usage
 from reasonflow.domain.ports import IntentClassifier, ReplyDrafter
+from reasonflow.entrypoints.provider_choice import build_client
 from tests.fakes import FakeClassifier, FakeDrafter
 from tests.fakes_llm import make_email
-from tests.llm.conftest import API_KEY, llm_config
+from tests.llm.conftest import API_KEY, PATHS, llm_config
 from tests.llm.fake_openai import FakeOpenAI
 
 CONCURRENT_CALLS = 10
@@ -50,9 +51,10 @@ class Outage:
 
 
 @asynccontextmanager
-async def litellm_steps(server: FakeOpenAI) -> AsyncIterator[ModelSteps]:
+async def model_steps(server: FakeOpenAI, path: str) -> AsyncIterator[ModelSteps]:
+    """``path``: ``litellm`` or ``lean`` (the httpx client for OpenAI-compatible servers)."""
     # One client for both steps, as the app wires them: they share its limits.
-    client = LiteLLMClient(llm_config(server))
+    client = build_client(llm_config(server), PATHS[path])
     try:
         yield ModelSteps(LiteLLMClassifier(client), LiteLLMDrafter(client))
     finally:
@@ -65,7 +67,7 @@ def fake_openai() -> Iterator[FakeOpenAI]:
         yield server
 
 
-@pytest.fixture(params=["offline", "litellm", "fake"])
+@pytest.fixture(params=["offline", "litellm", "lean", "fake"])
 async def steps(request: pytest.FixtureRequest) -> AsyncIterator[ModelSteps]:
     if request.param == "offline":
         yield ModelSteps(RuleBasedClassifier(), TemplateDrafter())
@@ -73,13 +75,13 @@ async def steps(request: pytest.FixtureRequest) -> AsyncIterator[ModelSteps]:
         yield ModelSteps(FakeClassifier(), FakeDrafter())
     else:
         server: FakeOpenAI = request.getfixturevalue("fake_openai")
-        async with litellm_steps(server) as litellm:
-            yield litellm
+        async with model_steps(server, request.param) as model:
+            yield model
 
 
 # The offline provider is absent on purpose: rules and templates do no I/O and
 # have no failure mode to provoke, so "fails as ProviderError" does not apply.
-@pytest.fixture(params=["litellm-500", "litellm-401", "fake"])
+@pytest.fixture(params=["litellm-500", "litellm-401", "lean-500", "lean-401", "fake"])
 async def outage(request: pytest.FixtureRequest) -> AsyncIterator[Outage]:
     if request.param == "fake":
         classifier, drafter = FakeClassifier(), FakeDrafter()
@@ -90,11 +92,11 @@ async def outage(request: pytest.FixtureRequest) -> AsyncIterator[Outage]:
 
         yield Outage(ModelSteps(classifier, drafter), break_for, fatal=False)
         return
-    status = request.param.removeprefix("litellm-")
+    path, status = request.param.split("-")
     # Every call fails, retries included; a 401 also echoes the API key back.
     with FakeOpenAI(fail_all=status) as server:
-        async with litellm_steps(server) as litellm:
-            yield Outage(litellm, lambda _email: None, fatal=status == "401")
+        async with model_steps(server, path) as model:
+            yield Outage(model, lambda _email: None, fatal=status == "401")
 
 
 def assert_usage_is_sane(usage: Usage) -> None:

@@ -1,4 +1,10 @@
-"""Fixtures: the fake OpenAI-compatible server on 127.0.0.1 and LiteLLM clients over it."""
+"""Fixtures: the fake OpenAI-compatible server on 127.0.0.1 and model clients over it.
+
+``clients`` runs each test that uses it twice: through LiteLLM and through the
+lean OpenAI-compatible client (``openai_http``), which must behave alike. A
+config the lean client cannot serve (no API base, LiteLLM ``options``) gets
+LiteLLM in both.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from reasonflow.adapters.llm.litellm_client import LiteLLMClient, LLMConfig
+from reasonflow.adapters.llm.chat_client import ChatClient, LLMConfig
+from reasonflow.entrypoints.provider_choice import build_client
 from tests.llm.fake_openai import FakeOpenAI
 
 API_KEY = "sk-test-9f3c1d7e5b2a4c68-do-not-leak"
@@ -54,21 +61,41 @@ def llm_settings(fake: FakeOpenAI, **overrides: Any) -> dict[str, Any]:
     return values
 
 
+#: The ``LLM_CLIENT`` setting of each path: ``auto`` picks the lean client when it can.
+PATHS = {"litellm": "litellm", "lean": "auto"}
+
+
 class Clients:
-    """LiteLLM clients made by a test, closed when it ends."""
+    """Model clients made by a test on one path, closed when it ends."""
 
-    def __init__(self) -> None:
-        self.made: list[LiteLLMClient] = []
+    def __init__(self, path: str = "litellm") -> None:
+        self.path = path
+        self.made: list[ChatClient] = []
 
-    def __call__(self, config: LLMConfig) -> LiteLLMClient:
-        client = LiteLLMClient(config)
+    def __call__(self, config: LLMConfig) -> ChatClient:
+        client = build_client(config, PATHS[self.path])
         self.made.append(client)
         return client
 
 
+@pytest.fixture(params=list(PATHS))
+def client_path(request: pytest.FixtureRequest) -> str:
+    path: str = request.param
+    return path
+
+
 @pytest.fixture
-async def clients() -> Any:
-    made = Clients()
+async def clients(client_path: str) -> Any:
+    made = Clients(client_path)
+    yield made
+    for client in made.made:
+        await client.aclose()
+
+
+@pytest.fixture
+async def litellm_clients() -> Any:
+    """LiteLLM only: for models and options the lean client never serves."""
+    made = Clients("litellm")
     yield made
     for client in made.made:
         await client.aclose()

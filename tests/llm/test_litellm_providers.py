@@ -39,10 +39,12 @@ DRAFTED = json.dumps({"draft": "Tuesday at 10 works for me.", "confidence": 0.7}
     ],
 )
 async def test_each_provider_family_classifies_and_drafts(
-    clients: Clients, model: str, priced: bool | None
+    litellm_clients: Clients, model: str, priced: bool | None
 ) -> None:
-    classifier = LiteLLMClassifier(clients(LLMConfig(model, options={"mock_response": CLASSIFIED})))
-    drafter = LiteLLMDrafter(clients(LLMConfig(model, options={"mock_response": DRAFTED})))
+    classifier = LiteLLMClassifier(
+        litellm_clients(LLMConfig(model, options={"mock_response": CLASSIFIED}))
+    )
+    drafter = LiteLLMDrafter(litellm_clients(LLMConfig(model, options={"mock_response": DRAFTED})))
 
     result = await classifier.classify(make_email("Call next week?"))
     draft = await drafter.draft(make_email("Call next week?"), result.intent, [])
@@ -58,13 +60,13 @@ async def test_each_provider_family_classifies_and_drafts(
         assert result.usage.cost_usd == 0.0
 
 
-async def test_a_mocked_provider_error_maps_like_a_real_one(clients: Clients) -> None:
+async def test_a_mocked_provider_error_maps_like_a_real_one(litellm_clients: Clients) -> None:
     from reasonflow.adapters.llm.litellm_runtime import load_litellm
 
     litellm = load_litellm()
     error = litellm.AuthenticationError("bad key", llm_provider="anthropic", model="claude")
     config = LLMConfig("anthropic/claude-haiku-4-5", options={"mock_response": error})
-    classifier = LiteLLMClassifier(clients(config))
+    classifier = LiteLLMClassifier(litellm_clients(config))
 
     with pytest.raises(ProviderError) as caught:
         await classifier.classify(make_email("Hello"))

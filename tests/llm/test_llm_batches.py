@@ -1,4 +1,7 @@
-"""Classify and process batches through the real app, over real HTTP to the fake provider."""
+"""Classify and process batches through the real app, over real HTTP to the fake provider.
+
+Every test runs twice: through the lean OpenAI-compatible client and through LiteLLM.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,13 @@ FAILURE_REASONS = {
     "500": "provider unavailable",
     "timeout": "provider timed out",
 }
+
+
+@pytest.fixture(params=["auto", "litellm"])
+def llm_client(request: pytest.FixtureRequest) -> str:
+    """Each test through the lean client (``auto``: an OpenAI-compatible server) and LiteLLM."""
+    choice: str = request.param
+    return choice
 
 
 async def add(api: Api, subject: str, **fields: Any) -> str:
@@ -45,9 +55,9 @@ async def email(api: Api, email_id: str) -> dict[str, Any]:
 
 
 async def test_a_classify_batch_completes_over_http(
-    app_client: AppFactory, fake_llm: FakeOpenAI
+    app_client: AppFactory, llm_client: str, fake_llm: FakeOpenAI
 ) -> None:
-    api = await sign_in(await app_client(**llm_settings(fake_llm)))
+    api = await sign_in(await app_client(**llm_settings(fake_llm, llm_client=llm_client)))
     ids = [await add(api, f"Question {n} [[intent:inquiry]]") for n in range(6)]
     ids.append(await add(api, "Broken again [[intent:complaint]] [[confidence:0.65]]"))
 
@@ -73,9 +83,13 @@ async def test_a_classify_batch_completes_over_http(
 
 
 async def test_a_process_batch_drafts_with_the_thread_as_context(
-    app_client: AppFactory, fake_llm: FakeOpenAI
+    app_client: AppFactory, llm_client: str, fake_llm: FakeOpenAI
 ) -> None:
-    api = await sign_in(await app_client(**llm_settings(fake_llm, llm_model="openai/gpt-4o-mini")))
+    api = await sign_in(
+        await app_client(
+            **llm_settings(fake_llm, llm_client=llm_client, llm_model="openai/gpt-4o-mini")
+        )
+    )
     first = await add(
         api, "Order 1142", thread_id="t-1142", received_at="2026-03-01T09:00:00Z",
         body="My order has not arrived.",
@@ -110,9 +124,11 @@ async def test_a_process_batch_drafts_with_the_thread_as_context(
 
 @pytest.mark.parametrize("kind", ["classify", "process"])
 async def test_failing_emails_are_reported_one_by_one(
-    app_client: AppFactory, fake_llm: FakeOpenAI, kind: str
+    app_client: AppFactory, llm_client: str, fake_llm: FakeOpenAI, kind: str
 ) -> None:
-    settings = llm_settings(fake_llm, llm_max_retries=1, llm_timeout_seconds=0.5)
+    settings = llm_settings(
+        fake_llm, llm_client=llm_client, llm_max_retries=1, llm_timeout_seconds=0.5
+    )
     api = await sign_in(await app_client(**settings))
     healthy = [await add(api, f"Fine {n}") for n in range(4)]
     failing = {fault: await add(api, f"Trouble [[fault:{fault}]]") for fault in FAILURE_REASONS}
@@ -136,10 +152,12 @@ async def test_failing_emails_are_reported_one_by_one(
 
 @pytest.mark.parametrize(("kind", "count"), [("classify", 40), ("process", 30)])
 async def test_rejected_credentials_stop_the_job_early(
-    app_client: AppFactory, kind: str, count: int
+    app_client: AppFactory, llm_client: str, kind: str, count: int
 ) -> None:
     with FakeOpenAI(fail_all="401", latency=0.05) as fake:
-        api = await sign_in(await app_client(**llm_settings(fake, llm_max_concurrency=4)))
+        api = await sign_in(
+            await app_client(**llm_settings(fake, llm_client=llm_client, llm_max_concurrency=4))
+        )
         ids = [await add(api, f"Question {n}") for n in range(count)]
 
         job = await run(api, kind, ids)
@@ -152,12 +170,15 @@ async def test_rejected_credentials_stop_the_job_early(
 
 async def test_the_api_key_appears_in_no_log_response_or_error(
     app_client: AppFactory,
+    llm_client: str,
     fake_llm: FakeOpenAI,
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    api = await sign_in(await app_client(**llm_settings(fake_llm, llm_max_retries=1)))
+    api = await sign_in(
+        await app_client(**llm_settings(fake_llm, llm_client=llm_client, llm_max_retries=1))
+    )
     ids = [await add(api, "Fine"), await add(api, "Trouble [[fault:500]]")]
     ids.append(await add(api, "Key trouble [[fault:401]]"))
     texts: list[str] = []

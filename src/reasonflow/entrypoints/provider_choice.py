@@ -1,17 +1,22 @@
 """The model steps and the mailer the settings select (part of the composition root).
 
 ``REASONFLOW_LLM_MODEL=rules`` (the default) is the offline provider; any other
-value is a LiteLLM model string. Choosing imports nothing heavy: LiteLLM is
-imported, and the model string checked, when the provider is started.
+value is a LiteLLM model string. ``openai/<model>`` with ``REASONFLOW_LLM_API_BASE``
+(an OpenAI-compatible server) goes through the lean httpx client, unless
+``REASONFLOW_LLM_CLIENT=litellm``; everything else through LiteLLM. Choosing
+imports nothing heavy: LiteLLM is imported, and the model string checked,
+when the provider is started.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reasonflow.adapters.llm.litellm_client import LiteLLMClient, LLMConfig, UnknownModel
+from reasonflow.adapters.llm.chat_client import ChatClient, LLMConfig, UnknownModel
+from reasonflow.adapters.llm.litellm_client import LiteLLMClient
 from reasonflow.adapters.llm.litellm_provider import LiteLLMClassifier, LiteLLMDrafter
 from reasonflow.adapters.llm.offline import RuleBasedClassifier, TemplateDrafter
+from reasonflow.adapters.llm.openai_http import OpenAIHttpClient, serves
 from reasonflow.adapters.mail.outbox import OutboxMailer
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.domain.ports import Clock, IntentClassifier, Mailer, ReplyDrafter
@@ -24,14 +29,15 @@ RULES = "rules"
 class Provider:
     """The classifier and drafter of one model, and the client they share (if any).
 
-    A lifecycle resource: ``start`` loads LiteLLM and checks the model string
-    (a bad one is a ``SettingsError`` naming the variable); ``stop`` closes the
-    client's HTTP session.
+    A lifecycle resource: ``start`` loads what the client needs (LiteLLM and a
+    check of the model string, a bad one being a ``SettingsError`` naming the
+    variable; or the lean client's connection pool and the model's price);
+    ``stop`` closes the client's HTTP connections.
     """
 
     classifier: IntentClassifier
     drafter: ReplyDrafter
-    client: LiteLLMClient | None = None
+    client: ChatClient | None = None
 
     async def start(self) -> None:
         if self.client is None:
@@ -47,11 +53,18 @@ class Provider:
 
 
 def build_provider(settings: Settings) -> Provider:
-    """The offline pair, or a LiteLLM pair over one client (so both share its limits)."""
+    """The offline pair, or a model's pair over one client (so both share its limits)."""
     if settings.llm_model == RULES:
         return Provider(RuleBasedClassifier(), TemplateDrafter())
-    client = LiteLLMClient(llm_config(settings))
+    client = build_client(llm_config(settings), settings.llm_client)
     return Provider(LiteLLMClassifier(client), LiteLLMDrafter(client), client)
+
+
+def build_client(config: LLMConfig, choice: str = "auto") -> ChatClient:
+    """The lean httpx client for an OpenAI-compatible server, unless LiteLLM is asked for."""
+    if choice == "auto" and not config.options and serves(config.model, config.api_base):
+        return OpenAIHttpClient(config)
+    return LiteLLMClient(config)
 
 
 def llm_config(settings: Settings) -> LLMConfig:

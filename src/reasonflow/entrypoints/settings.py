@@ -39,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     llm_max_retries: Annotated[int, msgspec.Meta(ge=0, le=10)] = 2
     llm_max_concurrency: Annotated[int, msgspec.Meta(ge=1, le=1024)] = 8
     llm_rpm: Positive | None = None
+    #: ``auto``: the lean httpx client for ``openai/…`` with an API base, LiteLLM otherwise.
+    llm_client: Literal["auto", "litellm"] = "auto"
     job_max_concurrency: Positive | None = None
     submit_rate_per_minute: Positive = 60
     auto_approve_threshold: Fraction = 0.8

@@ -1,93 +1,39 @@
 """One structured-output call to any LiteLLM model, with our own limits and retries.
 
-LiteLLM's retries are off (``num_retries=0``): this client retries failures
-worth retrying (rate limits, timeouts, 5xx, lost connections) up to
-``max_retries`` times, waiting what the provider asked (``Retry-After``) or an
-exponential backoff with jitter, both capped. At most ``max_concurrency``
-calls are in flight per process, and with ``rpm`` set, call starts are spaced
-``60 / rpm`` seconds apart.
+LiteLLM's retries are off (``num_retries=0``); the limits and retries are
+``ChatClient``'s. The names the rest of the code imports from here
+(``LLMConfig``, ``RequestPacer``, ``UnknownModel``) live in ``chat_client``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import random
-import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reasonflow.adapters.llm.chat_client import (
+    ChatClient,
+    Completion,
+    LLMConfig,
+    RequestPacer,
+    Sleep,
+    UnknownModel,
+    count,
+)
 from reasonflow.adapters.llm.litellm_errors import Failure, failure_of
 from reasonflow.adapters.llm.litellm_runtime import import_aiohttp, load_litellm, warm_up
-from reasonflow.domain.errors import ProviderError
 from reasonflow.domain.model import Usage
 
-log = logging.getLogger(__name__)
-
-BACKOFF_BASE_SECONDS = 0.5
-BACKOFF_CAP_SECONDS = 8.0
-#: A provider asking for a longer pause than this is not waited for: the email fails now.
-RETRY_AFTER_CAP_SECONDS = 30.0
-
-Sleep = Callable[[float], Awaitable[None]]
+__all__ = ["Completion", "LLMConfig", "LiteLLMClient", "RequestPacer", "UnknownModel"]
 
 
-@dataclass(frozen=True, slots=True)
-class LLMConfig:
-    model: str
-    api_base: str | None = None
-    api_key: str | None = field(default=None, repr=False)
-    timeout_seconds: float = 30.0
-    max_retries: int = 2
-    max_concurrency: int = 8
-    rpm: int | None = None
-    #: First backoff step; each retry doubles it, up to ``BACKOFF_CAP_SECONDS``.
-    backoff_seconds: float = BACKOFF_BASE_SECONDS
-    #: Passed through to ``litellm.acompletion`` (tests use ``mock_response``).
-    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Completion:
-    content: str | None
-    usage: Usage
-
-
-class RequestPacer:
-    """Spaces call starts ``60 / rpm`` seconds apart. Each caller reserves the next
-    start time and sleeps until it, so waiting costs no polling."""
-
-    def __init__(
-        self, rpm: int, clock: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep
-    ) -> None:
-        self._interval = 60.0 / rpm
-        self._clock = clock
-        self._sleep = sleep
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        now = self._clock()
-        start = max(now, self._next)
-        self._next = start + self._interval
-        if start > now:
-            await self._sleep(start - now)
-
-
-class UnknownModel(ValueError):
-    """LiteLLM knows no provider for the configured model string."""
-
-
-class LiteLLMClient:
+class LiteLLMClient(ChatClient):
     """Building one costs nothing: LiteLLM is imported and warmed up by ``start``
     (or by the first call, for a client nobody started)."""
 
     def __init__(self, config: LLMConfig, sleep: Sleep = asyncio.sleep) -> None:
-        self._config = config
+        super().__init__(config, sleep)
         self._litellm: Any = None
-        self._sleep = sleep
-        self._slots = asyncio.Semaphore(config.max_concurrency)
-        self._pacer = RequestPacer(config.rpm, sleep=sleep) if config.rpm else None
         self._session: Any = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
 
@@ -114,26 +60,8 @@ class LiteLLMClient:
     async def complete(
         self, messages: Sequence[Mapping[str, str]], response_format: Mapping[str, Any]
     ) -> Completion:
-        """Ask once, retrying what is worth retrying; raises ``ProviderError``."""
         self._loaded()
-        attempt = 0
-        while True:
-            try:
-                async with self._slots:
-                    if self._pacer is not None:
-                        await self._pacer.wait()
-                    response = await self._call(messages, response_format)
-            except Exception as exc:
-                failure = failure_of(exc, self._litellm)
-                delay = self._delay(failure, attempt)
-                self._log_failure(failure, exc, attempt, delay)
-                if delay is None:
-                    raise ProviderError(failure.reason, fatal=failure.fatal) from None
-                # Outside the slot: a call waiting to retry leaves room for others.
-                await self._sleep(delay)
-                attempt += 1
-                continue
-            return Completion(_content(response), self._usage(response))
+        return await super().complete(messages, response_format)
 
     async def aclose(self) -> None:
         """Close the HTTP session this client gave LiteLLM (idempotent)."""
@@ -141,9 +69,12 @@ class LiteLLMClient:
         if session is not None and not session.closed:
             await session.close()
 
-    async def _call(
+    def _failure(self, exc: Exception) -> Failure:
+        return failure_of(exc, self._litellm)
+
+    async def _attempt(
         self, messages: Sequence[Mapping[str, str]], response_format: Mapping[str, Any]
-    ) -> Any:
+    ) -> Completion:
         config = self._config
         kwargs: dict[str, Any] = {
             "model": config.model,
@@ -160,7 +91,8 @@ class LiteLLMClient:
             kwargs["api_key"] = config.api_key
         # A guard in case a provider path ignores ``timeout``: a slot is never held forever.
         guard = config.timeout_seconds * 1.5 + 1.0
-        return await asyncio.wait_for(self._litellm.acompletion(**kwargs), guard)
+        response = await asyncio.wait_for(self._litellm.acompletion(**kwargs), guard)
+        return Completion(_content(response), self._usage(response))
 
     def _http_session(self) -> Any:
         """One aiohttp session per event loop, owned here so ``aclose`` can close it."""
@@ -172,36 +104,10 @@ class LiteLLMClient:
             self._session_loop = loop
         return self._session
 
-    def _delay(self, failure: Failure, attempt: int) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up now."""
-        if not failure.retryable or attempt >= self._config.max_retries:
-            return None
-        if failure.retry_after is not None:
-            if failure.retry_after > RETRY_AFTER_CAP_SECONDS:
-                return None
-            # A little jitter so callers told the same pause do not return in lockstep.
-            return failure.retry_after + random.uniform(0, 0.1)
-        ceiling = min(BACKOFF_CAP_SECONDS, self._config.backoff_seconds * 2.0**attempt)
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-    def _log_failure(
-        self, failure: Failure, exc: Exception, attempt: int, delay: float | None
-    ) -> None:
-        # The type and our own phrase only: provider text can echo prompts or keys.
-        outcome = f"retrying in {delay:.2f}s" if delay is not None else "giving up"
-        log.warning(
-            "llm call failed model=%s attempt=%d reason=%s error=%s; %s",
-            self._config.model,
-            attempt + 1,
-            failure.reason,
-            type(exc).__name__,
-            outcome,
-        )
-
     def _usage(self, response: Any) -> Usage:
         usage = getattr(response, "usage", None)
-        prompt = _count(getattr(usage, "prompt_tokens", 0))
-        completion = _count(getattr(usage, "completion_tokens", 0))
+        prompt = count(getattr(usage, "prompt_tokens", 0))
+        completion = count(getattr(usage, "completion_tokens", 0))
         return Usage(prompt, completion, self._cost(response))
 
     def _cost(self, response: Any) -> float | None:
@@ -229,7 +135,3 @@ def _content(response: Any) -> str | None:
     except (AttributeError, IndexError, TypeError):
         return None
     return content if isinstance(content, str) else None
-
-
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and value >= 0 else 0

@@ -1,6 +1,8 @@
 """From LiteLLM's exceptions to the short reasons a user reads (DESIGN §4).
 
-A reason never carries provider text, a stack trace or a credential: it is one
+The lean OpenAI-compatible client (``openai_http``) maps its HTTP statuses
+through ``failure_of_status``, so both paths give the same reasons. A reason
+never carries provider text, a stack trace or a credential: it is one
 of the fixed phrases below. Whether a failure is worth another attempt, and
 how long the provider asked us to wait (``Retry-After``), is decided here too.
 """
@@ -50,11 +52,12 @@ def failure_of(exc: BaseException, litellm: Any) -> Failure:
         return Failure(UNAVAILABLE, retryable=True, retry_after=retry_after(exc))
     if isinstance(exc, x.InternalServerError | x.BadGatewayError | x.APIConnectionError):
         return Failure(UNAVAILABLE, retryable=True)
-    return _by_status(exc)
+    return failure_of_status(exc)
 
 
-def _by_status(exc: BaseException) -> Failure:
-    """Exceptions outside the named types (``APIError``, provider-specific ones)."""
+def failure_of_status(exc: BaseException) -> Failure:
+    """By the HTTP status an exception carries (``status_code``): exceptions outside
+    LiteLLM's named types, and every HTTP error of the lean OpenAI-compatible client."""
     status = getattr(exc, "status_code", None)
     if not isinstance(status, int):
         return Failure(UNEXPECTED)

@@ -1,21 +1,22 @@
-"""The LiteLLM provider: the two model steps of the agent pipeline.
+"""The model provider: the two model steps of the agent pipeline.
 
 Review and dispatch stay the domain's (``StagedPipeline`` with
 ``ReviewPolicy``); only classification and drafting call the model, through
-one shared ``LiteLLMClient`` so both count against the same limits.
+one shared ``ChatClient`` (``LiteLLMClient``, or ``OpenAIHttpClient`` for an
+OpenAI-compatible server) so both count against the same limits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reasonflow.adapters.llm.chat_client import ChatClient
 from reasonflow.adapters.llm.litellm_answers import (
     CLASSIFICATION_FORMAT,
     DRAFT_FORMAT,
     parse_classification,
     parse_draft,
 )
-from reasonflow.adapters.llm.litellm_client import LiteLLMClient
 from reasonflow.adapters.llm.litellm_prompts import classification_messages, draft_messages
 from reasonflow.domain.errors import ProviderError
 from reasonflow.domain.model import Classification, Draft, Email, Intent
@@ -23,7 +24,7 @@ from reasonflow.domain.ports import IntentClassifier, ReplyDrafter
 
 
 class LiteLLMClassifier(IntentClassifier):
-    def __init__(self, client: LiteLLMClient) -> None:
+    def __init__(self, client: ChatClient) -> None:
         self._client = client
 
     async def classify(self, email: Email) -> Classification:
@@ -40,7 +41,7 @@ class LiteLLMClassifier(IntentClassifier):
 
 
 class LiteLLMDrafter(ReplyDrafter):
-    def __init__(self, client: LiteLLMClient) -> None:
+    def __init__(self, client: ChatClient) -> None:
         self._client = client
 
     async def draft(self, email: Email, intent: Intent, context: Sequence[Email]) -> Draft:

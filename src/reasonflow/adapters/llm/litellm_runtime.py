@@ -99,6 +99,12 @@ def _quiet_logs() -> None:
             logger.removeHandler(handler)
         logger.setLevel(logging.WARNING)
         logger.propagate = True
+    quiet_http_logs()
+
+
+def quiet_http_logs() -> None:
+    """The HTTP clients' loggers at WARNING: at INFO httpx logs every request's URL,
+    at DEBUG httpcore and the OpenAI SDK log requests (email text, headers)."""
     for name in _CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -19,6 +19,32 @@ from reasonflow.adapters.sql.tables import emails as t
 from reasonflow.domain.model import Email, EmailStatus, Intent, Page, PipelineResult
 from reasonflow.domain.ports import Clock, EmailFilter, EmailRepository
 from reasonflow.domain.submission import PROCESS_BLOCKING
+
+
+def _param(name: str) -> Any:
+    """A bound parameter typed as column ``name`` (``b_<name>``: column names are reserved)."""
+    return bindparam(f"b_{name}", type_=t.c[name].type)
+
+
+# Built once, the statements every email of a job runs: building and hashing a
+# statement per email cost as much CPU as executing it.
+_GET = select(t).where(t.c.user_id == _param("user_id"), t.c.id == _param("id"))
+_SAVE_CLASSIFICATION = (
+    update(t)
+    .where(t.c.id == _param("id"))
+    .values(
+        intent=_param("intent"), confidence=_param("confidence"), updated_at=_param("updated_at")
+    )
+)
+_FINISHED = {"job_id": None, "previous_status": None, "updated_at": _param("updated_at")}
+_FINISH = update(t).where(t.c.id == _param("id"), t.c.job_id == _param("job_id")).returning(t.c.id)
+_FINISH_DONE = _FINISH.values(
+    **_FINISHED,
+    **{c: _param(c) for c in ("intent", "confidence", "status", "draft", "last_error")},
+)
+_FINISH_FAILED = _FINISH.values(
+    **_FINISHED, status=_param("status"), last_error=_param("last_error")
+)
 
 
 class SqlEmailRepository(EmailRepository):
@@ -33,10 +59,8 @@ class SqlEmailRepository(EmailRepository):
             await s.execute(insert(t).values(email_values(email)))
 
     async def get(self, user_id: UUID, email_id: UUID) -> Email | None:
-        async with self._db.read() as s:
-            row = (
-                await s.execute(select(t).where(t.c.user_id == user_id, t.c.id == email_id))
-            ).first()
+        async with self._db.statement(write=False) as c:
+            row = (await c.execute(_GET, {"b_user_id": user_id, "b_id": email_id})).first()
         return None if row is None else to_email(row)
 
     async def page(
@@ -97,12 +121,9 @@ class SqlEmailRepository(EmailRepository):
         return True
 
     async def save_classification(self, email_id: UUID, intent: Intent, confidence: float) -> None:
-        async with self._db.write() as s:
-            await s.execute(
-                update(t)
-                .where(t.c.id == email_id)
-                .values(intent=intent.value, confidence=confidence, updated_at=self._clock.now())
-            )
+        values = {"b_id": email_id, "b_intent": intent.value, "b_confidence": confidence}
+        async with self._db.statement(write=True) as c:
+            await c.execute(_SAVE_CLASSIFICATION, {**values, "b_updated_at": self._clock.now()})
 
     async def finish_claimed(
         self,
@@ -111,24 +132,20 @@ class SqlEmailRepository(EmailRepository):
         result: PipelineResult | None,
         error: str | None = None,
     ) -> bool:
-        values: dict[str, Any]
+        statement = _FINISH_FAILED if result is None else _FINISH_DONE
+        values: dict[str, Any] = {"b_id": email_id, "b_job_id": job_id}
         if result is None:
-            values = {"status": EmailStatus.NEEDS_REVIEW.value, "last_error": error}
+            values |= {"b_status": EmailStatus.NEEDS_REVIEW.value, "b_last_error": error}
         else:
-            values = {
-                "intent": result.intent.value,
-                "confidence": result.confidence,
-                "status": result.status.value,
-                "draft": result.draft,
-                "last_error": None,
+            values |= {
+                "b_intent": result.intent.value,
+                "b_confidence": result.confidence,
+                "b_status": result.status.value,
+                "b_draft": result.draft,
+                "b_last_error": None,
             }
-        async with self._db.write() as s:
-            done = await s.execute(
-                update(t)
-                .where(t.c.id == email_id, t.c.job_id == job_id)
-                .values(job_id=None, previous_status=None, updated_at=self._clock.now(), **values)
-                .returning(t.c.id)
-            )
+        async with self._db.statement(write=True) as c:
+            done = await c.execute(statement, {**values, "b_updated_at": self._clock.now()})
             return done.first() is not None
 
     async def release(self, job_id: str, ids: Collection[UUID] | None = None) -> int:

@@ -11,7 +11,10 @@ many small concurrent commits a batch job produces:
   ``IMMEDIATE``, taking the write lock up front: a ``DEFERRED`` transaction
   that reads and then writes can fail at once with "database is locked"
   (``SQLITE_BUSY_SNAPSHOT``), which no busy timeout cures. Reads begin
-  ``DEFERRED``.
+  ``DEFERRED``. A lone statement (``Database.statement``: the per-email read
+  and result of a job) sends no ``BEGIN``: SQLite runs it as its own
+  transaction, which is atomic and waits on the busy timeout like any other,
+  for half the round trips to the driver's thread.
 * Writers of one process also queue on an ``asyncio.Lock`` rather than on
   SQLite's busy handler, which sleeps instead of waiting fairly.
 * The server checkpoints the WAL in the background (``run_checkpointer``).
@@ -36,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 from reasonflow.adapters.sql.migrate import upgrade
@@ -45,10 +48,16 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_INTERVAL_SECONDS = 0.1
+#: SQLite connections kept open. SQLAlchemy's default (5, then up to 10 more
+#: opened and closed again) made a job's wave of 16 concurrent emails open a
+#: connection, with its PRAGMAs, for 11 of them each time; an idle SQLite
+#: connection costs a thread and its page cache, nothing on the server's side.
+SQLITE_POOL_SIZE = 32
 
 # Execution option read by the ``begin`` hook: how a SQLite transaction starts.
 _SQLITE_BEGIN = "reasonflow_sqlite_begin"
-_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE"})
+#: ``NONE``: no ``BEGIN`` at all, for one statement that is its own transaction.
+_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "NONE"})
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -57,7 +66,13 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         # Connections dropped by a restarted server are replaced, not handed out.
         return _create_async_engine(parsed, pool_pre_ping=True)
-    engine = _create_async_engine(parsed)
+    in_memory = not parsed.database or parsed.database == ":memory:"
+    if in_memory or parsed.query.get("mode") == "memory":
+        engine = _create_async_engine(parsed)  # one shared connection (StaticPool)
+    else:
+        engine = _create_async_engine(
+            parsed, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE
+        )
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     return engine
@@ -88,7 +103,8 @@ def _on_sqlite_begin(conn: Connection) -> None:
     mode = conn.get_execution_options().get(_SQLITE_BEGIN, "IMMEDIATE")
     if mode not in _BEGIN_MODES:
         raise ValueError(f"unknown SQLite begin mode {mode!r}")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    if mode != "NONE":
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 class Database:
@@ -107,6 +123,11 @@ class Database:
             else self.engine
         )
         self._readers = async_sessionmaker(reader, expire_on_commit=False)
+        self._lone = (
+            self.engine.execution_options(**{_SQLITE_BEGIN: "NONE"})
+            if self.is_sqlite
+            else self.engine
+        )
         self._writers = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self._writes = 0
@@ -139,6 +160,26 @@ class Database:
         async with lock, self._writers() as session, session.begin():
             yield session
         self._writes += 1
+
+    @contextlib.asynccontextmanager
+    async def statement(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
+        """A Core connection for exactly one statement, which is its own transaction.
+
+        Cheaper than ``read()`` or ``write()`` (no ORM session; on SQLite no
+        ``BEGIN``, the statement commits itself): for the one-row reads and
+        writes every email of a job makes. A write queues on this process's
+        write lock like ``write()``; it is committed on exit. Execute one
+        statement only: two would be two transactions.
+        """
+        lock: contextlib.AbstractAsyncContextManager[Any] = (
+            self._write_lock if write and self._write_lock is not None else contextlib.nullcontext()
+        )
+        async with lock, self._lone.connect() as conn:
+            yield conn
+            if write:
+                await conn.commit()
+        if write:
+            self._writes += 1
 
     async def ready(self) -> bool:
         """Whether the database answers a trivial query (readiness)."""
