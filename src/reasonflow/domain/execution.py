@@ -6,7 +6,7 @@ import logging
 import time
 from uuid import UUID
 
-from reasonflow.domain.errors import ProviderError
+from reasonflow.domain.errors import ProviderError, ServiceUnavailable
 from reasonflow.domain.model import BatchJob, Email, EmailStatus, JobKind, Usage
 from reasonflow.domain.ports import (
     AgentPipeline,
@@ -80,6 +80,10 @@ class JobExecution:
             log.warning("claim lost before the result was saved job=%s email=%s", job_id, email_id)
             await self.fail(job, email_id, LOST_CLAIM, lost.usage)
             return
+        except ServiceUnavailable:
+            # The shared state is away (Redis): the email has no outcome yet, and
+            # its task is run again once the state is back.
+            raise
         except ProviderError as exc:
             if exc.fatal:
                 self._aborted[job.id] = exc.reason

@@ -122,9 +122,9 @@ def build_adapters(settings: Settings) -> Adapters:
     """The production adapters the settings select; connects to nothing."""
     clock = SystemClock()
     database = Database(settings.database_url)
-    provider = build_provider(settings)
     metrics = PrometheusMetrics()
     job_side = job_adapters(settings, clock, metrics)
+    provider = build_provider(settings, job_side.llm_pacer)
     tokens = JwtTokens(
         settings.jwt_secret,
         timedelta(minutes=settings.access_token_minutes),

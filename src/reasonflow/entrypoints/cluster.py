@@ -28,6 +28,8 @@ from reasonflow.adapters.jobs.redis_rate_limit import RedisRateLimiter
 from reasonflow.adapters.jobs.redis_store import RedisJobStore
 from reasonflow.adapters.jobs.runner import AsyncioJobRunner
 from reasonflow.adapters.jobs.saq_runner import PatientRedisQueue, SaqJobRunner
+from reasonflow.adapters.llm.chat_client import Pacer
+from reasonflow.adapters.llm.redis_pacer import RedisPacer
 from reasonflow.adapters.metrics import PrometheusMetrics
 from reasonflow.domain.ports import (
     Clock,
@@ -55,6 +57,8 @@ class JobAdapters:
     probes: Sequence[Probe] = ()
     #: Cluster only: True for the one process that may run recovery this round.
     lease: Callable[[], Awaitable[bool]] | None = None
+    #: Cluster only, with ``LLM_RPM``: the provider allowance every worker shares.
+    llm_pacer: Pacer | None = None
 
 
 def job_adapters(settings: Settings, clock: Clock, metrics: PrometheusMetrics) -> JobAdapters:
@@ -118,6 +122,11 @@ def _cluster(settings: Settings, clock: Clock, retention: timedelta) -> JobAdapt
         rate_limiter=RedisRateLimiter(redis.client, settings.submit_rate_per_minute, prefix=prefix),
         runner=runner,
         resources=[redis, SaqQueue(queue)],
+        llm_pacer=(
+            RedisPacer(redis.client, settings.llm_rpm, settings.llm_model, prefix=prefix)
+            if settings.llm_rpm
+            else None
+        ),
         probes=[redis.ready],
         lease=lease,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reasonflow.adapters.llm.chat_client import ChatClient, LLMConfig, UnknownModel
+from reasonflow.adapters.llm.chat_client import ChatClient, LLMConfig, Pacer, UnknownModel
 from reasonflow.adapters.llm.litellm_client import LiteLLMClient
 from reasonflow.adapters.llm.litellm_provider import LiteLLMClassifier, LiteLLMDrafter
 from reasonflow.adapters.llm.offline import RuleBasedClassifier, TemplateDrafter
@@ -52,19 +52,21 @@ class Provider:
             await self.client.aclose()
 
 
-def build_provider(settings: Settings) -> Provider:
-    """The offline pair, or a model's pair over one client (so both share its limits)."""
+def build_provider(settings: Settings, pacer: Pacer | None = None) -> Provider:
+    """The offline pair, or a model's pair over one client (so both share its limits).
+
+    ``pacer``: how ``LLM_RPM`` is kept, when not within this process (cluster)."""
     if settings.llm_model == RULES:
         return Provider(RuleBasedClassifier(), TemplateDrafter())
-    client = build_client(llm_config(settings), settings.llm_client)
+    client = build_client(llm_config(settings), settings.llm_client, pacer)
     return Provider(LiteLLMClassifier(client), LiteLLMDrafter(client), client)
 
 
-def build_client(config: LLMConfig, choice: str = "auto") -> ChatClient:
+def build_client(config: LLMConfig, choice: str = "auto", pacer: Pacer | None = None) -> ChatClient:
     """The lean httpx client for an OpenAI-compatible server, unless LiteLLM is asked for."""
     if choice == "auto" and not config.options and serves(config.model, config.api_base):
-        return OpenAIHttpClient(config)
-    return LiteLLMClient(config)
+        return OpenAIHttpClient(config, pacer=pacer)
+    return LiteLLMClient(config, pacer=pacer)
 
 
 def llm_config(settings: Settings) -> LLMConfig:

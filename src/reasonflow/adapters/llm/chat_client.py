@@ -22,7 +22,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from reasonflow.adapters.llm.litellm_errors import Failure
 from reasonflow.domain.errors import ProviderError
@@ -79,6 +79,13 @@ class RequestPacer:
             await self._sleep(start - now)
 
 
+class Pacer(Protocol):
+    """Spaces call starts (``LLM_RPM``): ``RequestPacer`` for one process, or one
+    shared by a cluster (``redis_pacer.RedisPacer``)."""
+
+    async def wait(self) -> None: ...
+
+
 class UnknownModel(ValueError):
     """No provider is known for the configured model string."""
 
@@ -86,11 +93,16 @@ class UnknownModel(ValueError):
 class ChatClient(ABC):
     """One structured-output call to a model, with our own limits and retries."""
 
-    def __init__(self, config: LLMConfig, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self, config: LLMConfig, sleep: Sleep = asyncio.sleep, pacer: Pacer | None = None
+    ) -> None:
+        """``pacer``: how ``config.rpm`` is kept (default: within this process)."""
         self._config = config
         self._sleep = sleep
         self._slots = asyncio.Semaphore(config.max_concurrency)
-        self._pacer = RequestPacer(config.rpm, sleep=sleep) if config.rpm else None
+        if pacer is None and config.rpm:
+            pacer = RequestPacer(config.rpm, sleep=sleep)
+        self._pacer = pacer
 
     @property
     def config(self) -> LLMConfig:
@@ -120,20 +132,22 @@ class ChatClient(ABC):
         """Ask once, retrying what is worth retrying; raises ``ProviderError``."""
         attempt = 0
         while True:
-            try:
-                async with self._slots:
-                    if self._pacer is not None:
-                        await self._pacer.wait()
+            async with self._slots:
+                if self._pacer is not None:
+                    # Not the provider's failure if a shared pacer is away (503).
+                    await self._pacer.wait()
+                try:
                     return await self._attempt(messages, response_format)
-            except Exception as exc:
-                failure = self._failure(exc)
-                delay = self._delay(failure, attempt)
-                self._log_failure(failure, exc, attempt, delay)
-                if delay is None:
-                    raise ProviderError(failure.reason, fatal=failure.fatal) from None
-                # Outside the slot: a call waiting to retry leaves room for others.
-                await self._sleep(delay)
-                attempt += 1
+                except Exception as exc:
+                    error = exc
+            failure = self._failure(error)
+            delay = self._delay(failure, attempt)
+            self._log_failure(failure, error, attempt, delay)
+            if delay is None:
+                raise ProviderError(failure.reason, fatal=failure.fatal) from None
+            # Outside the slot: a call waiting to retry leaves room for others.
+            await self._sleep(delay)
+            attempt += 1
 
     def _delay(self, failure: Failure, attempt: int) -> float | None:
         """Seconds to wait before the next attempt, or None to give up now."""

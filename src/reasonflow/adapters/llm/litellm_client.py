@@ -15,6 +15,7 @@ from reasonflow.adapters.llm.chat_client import (
     ChatClient,
     Completion,
     LLMConfig,
+    Pacer,
     RequestPacer,
     Sleep,
     UnknownModel,
@@ -31,8 +32,10 @@ class LiteLLMClient(ChatClient):
     """Building one costs nothing: LiteLLM is imported and warmed up by ``start``
     (or by the first call, for a client nobody started)."""
 
-    def __init__(self, config: LLMConfig, sleep: Sleep = asyncio.sleep) -> None:
-        super().__init__(config, sleep)
+    def __init__(
+        self, config: LLMConfig, sleep: Sleep = asyncio.sleep, pacer: Pacer | None = None
+    ) -> None:
+        super().__init__(config, sleep, pacer)
         self._litellm: Any = None
         self._session: Any = None
         self._session_loop: asyncio.AbstractEventLoop | None = None

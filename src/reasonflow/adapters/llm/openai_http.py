@@ -29,6 +29,7 @@ from reasonflow.adapters.llm.chat_client import (
     ChatClient,
     Completion,
     LLMConfig,
+    Pacer,
     Sleep,
     count,
 )
@@ -70,10 +71,12 @@ class OpenAIHttpClient(ChatClient):
     """Building one costs nothing; ``start`` opens the pool and reads the model's price
     (a client nobody started does both on its first call)."""
 
-    def __init__(self, config: LLMConfig, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self, config: LLMConfig, sleep: Sleep = asyncio.sleep, pacer: Pacer | None = None
+    ) -> None:
         if not serves(config.model, config.api_base):
             raise ValueError("the lean client needs an openai/<model> and an api_base")
-        super().__init__(config, sleep)
+        super().__init__(config, sleep, pacer)
         quiet_http_logs()
         assert config.api_base is not None
         self._url = config.api_base.rstrip("/") + "/chat/completions"
