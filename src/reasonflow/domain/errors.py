@@ -159,6 +159,22 @@ class UnsupportedUpload(DomainError):
         super().__init__("Send message/rfc822 (one message) or application/mbox (a mailbox)")
 
 
+class BodyTooLarge(DomainError):
+    """A request body over its limit: nothing of it was used."""
+
+    def __init__(self, limit: int, what: str = "request body") -> None:
+        super().__init__(f"The {what} is larger than the limit of {_size(limit)}")
+        self.limit = limit
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= scale:
+            amount = count / scale
+            return f"{amount:.0f} {unit}" if amount == int(amount) else f"{amount:.1f} {unit}"
+    return f"{count} bytes"
+
+
 class ServiceUnavailable(DomainError):
     """The service cannot take this request now (shutting down); try again shortly."""
 

@@ -58,6 +58,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     job_retention_seconds: Positive = 86_400
     max_active_jobs: Positive = 10
     shutdown_grace_seconds: Annotated[float, msgspec.Meta(ge=0)] = 10.0
+    #: A JSON request body over this answers 413.
+    json_max_bytes: Positive = 1 << 20
+    #: An upload to ``POST /api/v1/emails/import`` over this answers 413.
+    import_max_bytes: Positive = 25 << 20
     stream_heartbeat_seconds: PositiveFloat = 15.0
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from reasonflow.domain.errors import UnsupportedUpload
+from reasonflow.domain.errors import BodyTooLarge, UnsupportedUpload
 from reasonflow.domain.inbox import NewEmail
 from reasonflow.domain.model import EmailStatus, Intent
 from reasonflow.domain.ports import EmailFilter
@@ -28,7 +28,6 @@ from reasonflow.entrypoints.http.dto import (
 )
 from reasonflow.entrypoints.http.security import current_user
 
-IMPORT_MAX_BYTES = 50 * 1024 * 1024
 IMPORT_TYPES = frozenset(
     {"message/rfc822", "application/mbox", "application/octet-stream", "text/plain"}
 )
@@ -92,12 +91,14 @@ class EmailController(Controller):
         )
         return EmailOut.of(await services.inbox.add(user_id, new))
 
-    @post("/import", status_code=HTTP_200_OK, request_max_body_size=IMPORT_MAX_BYTES)
+    # The upload's own limit (``IMPORT_MAX_BYTES``), checked while it is read.
+    @post("/import", status_code=HTTP_200_OK, request_max_body_size=None)
     async def import_mail(
         self,
         request: Request[UUID, Any, Any],
         services: NamedDependency[Services],
         user_id: NamedDependency[UUID],
+        state: State,
     ) -> ImportOut:
         """Import one message (``message/rfc822``) or a mailbox (``application/mbox``).
 
@@ -106,7 +107,7 @@ class EmailController(Controller):
         content_type = request.headers.get("content-type", "")
         if content_type.partition(";")[0].strip().lower() not in IMPORT_TYPES:
             raise UnsupportedUpload()
-        data = await request.body()
+        data = await _upload(request, state.settings.import_max_bytes)
         items = services.read_upload(data, content_type, now=services.clock.now())
         report = await services.inbox.import_messages(user_id, items)
         return ImportOut.of(report)
@@ -161,3 +162,18 @@ class EmailController(Controller):
         user_id: NamedDependency[UUID],
     ) -> EmailOut:
         return EmailOut.of(await services.inbox.send(user_id, email_id))
+
+
+async def _upload(request: Request[UUID, Any, Any], limit: int) -> bytes:
+    """The body, refused (413) as soon as it is known to exceed ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit, "upload")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit, "upload")
+        chunks.append(chunk)
+    return b"".join(chunks)

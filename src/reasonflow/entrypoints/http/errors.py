@@ -42,6 +42,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     errors.InvalidEmailTransition: Answer(409),
     errors.JobConflict: Answer(409),
     errors.EmailTaken: Answer(409),
+    errors.BodyTooLarge: Answer(413),
     errors.UnsupportedUpload: Answer(415),
     errors.IdempotencyKeyReused: Answer(422),
     # A guess: jobs take seconds to minutes, and the client has nothing better.
@@ -89,7 +90,13 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     return Response(error_body(500, "Internal Server Error"), status_code=500)
 
 
-def exception_handlers() -> ExceptionHandlersMap:
+def exception_handlers(body_limit: int) -> ExceptionHandlersMap:
+    """``body_limit``: the JSON body limit Litestar enforces, named in its 413."""
+
+    def too_large(request: Request[Any, Any, Any], exc: Exception) -> Response[object]:
+        return domain_error(request, errors.BodyTooLarge(body_limit))
+
     handlers: ExceptionHandlersMap = dict.fromkeys(ANSWERS, domain_error)
+    handlers[413] = too_large
     handlers[500] = internal_error
     return handlers
