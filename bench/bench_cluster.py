@@ -26,7 +26,6 @@ not counted.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import sys
 import time
@@ -40,12 +39,9 @@ from typing import Any
 
 import httpx
 from bench.support import (
-    REDIS_URL,
     Load,
     Proc,
-    create_pg_database,
-    drop_pg_database,
-    forget_prefix,
+    cluster_settings,
     machine,
     register,
     save,
@@ -109,18 +105,12 @@ def makespan(job: dict[str, Any]) -> float:
 @contextmanager
 def cluster(work: Path, workers: int, latency: float, emails: int) -> Iterator[Cluster]:
     """A provider, Postgres, Redis, one API and ``workers`` workers; stopped and removed after."""
-    database = asyncio.run(create_pg_database())
-    prefix = f"rf_bench_{uuid.uuid4().hex[:8]}:"
     with ExitStack() as stack:
-        stack.callback(lambda: asyncio.run(drop_pg_database(database)))
-        stack.callback(lambda: asyncio.run(forget_prefix(REDIS_URL, prefix)))
+        database, cluster_vars = cluster_settings(stack)
         fake, llm_url = start_fake_llm(work, latency)
         stack.callback(fake.stop)
         common = {
-            "REASONFLOW_JOB_STORE": "redis",
-            "REASONFLOW_QUEUE": "saq",
-            "REASONFLOW_REDIS_URL": REDIS_URL,
-            "REASONFLOW_REDIS_PREFIX": prefix,
+            **cluster_vars,
             "REASONFLOW_LLM_MODEL": "openai/bench-model",
             "REASONFLOW_LLM_API_BASE": f"{llm_url}/v1",
             "REASONFLOW_LLM_API_KEY": "sk-bench",

@@ -23,6 +23,7 @@ import asyncio
 import sys
 import time
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,7 @@ from bench.support import (
     PG_SERVER,
     REDIS_URL,
     Proc,
-    create_pg_database,
-    drop_pg_database,
-    forget_prefix,
+    cluster_settings,
     machine,
     register,
     running,
@@ -129,17 +128,9 @@ def run_jobs(client: httpx.Client, kind: str, ids: list[uuid.UUID], size: int) -
 
 
 def one_run(work: Path) -> dict[str, dict[str, float]]:
-    database = asyncio.run(create_pg_database())
-    prefix = f"rf_bench_{uuid.uuid4().hex[:8]}:"
-    env = server_env(
-        database,
-        work,
-        REASONFLOW_JOB_STORE="redis",
-        REASONFLOW_QUEUE="saq",
-        REASONFLOW_REDIS_URL=REDIS_URL,
-        REASONFLOW_REDIS_PREFIX=prefix,
-    )
-    try:
+    with ExitStack() as stack:
+        database, cluster = cluster_settings(stack)
+        env = server_env(database, work, **cluster)
         api, url = start_server(work, env)
         worker = Proc([sys.executable, "-m", "reasonflow.entrypoints.cli", "worker"], env,
                       work / "worker.log")  # fmt: skip
@@ -171,9 +162,6 @@ def one_run(work: Path) -> dict[str, dict[str, float]]:
             figures["status_poll"] = meter.stop(POLLS)
             figures["idle_redis_commands_per_s"] = {"value": idle_rate}
             return figures
-    finally:
-        asyncio.run(forget_prefix(REDIS_URL, prefix))
-        asyncio.run(drop_pg_database(database))
 
 
 def main() -> None:

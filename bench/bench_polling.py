@@ -41,18 +41,14 @@ import time
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 from bench.rawhttp import Connection, HttpError
 from bench.support import (
-    REDIS_URL,
     Load,
     Proc,
-    create_pg_database,
-    drop_pg_database,
-    forget_prefix,
+    cluster_settings,
     machine,
     mint_token,
     percentile,
@@ -201,23 +197,6 @@ def throughput_phase(
     }
 
 
-def cluster_env(stack: ExitStack, work: Path) -> tuple[str, dict[str, str]]:
-    """A Postgres database and a Redis prefix of this run's own, removed at the end."""
-    database_url = asyncio.run(create_pg_database())
-    stack.callback(lambda: asyncio.run(drop_pg_database(database_url)))
-    prefix = f"rf_bench_{uuid.uuid4().hex[:8]}:"
-    stack.callback(lambda: asyncio.run(forget_prefix(REDIS_URL, prefix)))
-    env = server_env(
-        database_url,
-        work,
-        REASONFLOW_JOB_STORE="redis",
-        REASONFLOW_QUEUE="saq",
-        REASONFLOW_REDIS_URL=REDIS_URL,
-        REASONFLOW_REDIS_PREFIX=prefix,
-    )
-    return database_url, env
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1000)
@@ -239,7 +218,8 @@ def main() -> None:
     with ExitStack() as stack:
         work = stack.enter_context(scratch("bench-polling-"))
         if args.store == "redis":
-            database_url, env = cluster_env(stack, work)
+            database_url, cluster = cluster_settings(stack)
+            env = server_env(database_url, work, **cluster)
         else:
             database_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
             env = server_env(database_url, work)

@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -268,6 +268,21 @@ async def forget_prefix(redis_url: str, prefix: str) -> None:
             await client.delete(key)
     finally:
         await client.aclose()
+
+
+def cluster_settings(stack: ExitStack) -> tuple[str, dict[str, str]]:
+    """A Postgres database and a Redis key prefix of the run's own, removed when
+    ``stack`` closes; returns the database URL and the cluster mode's variables."""
+    database_url = asyncio.run(create_pg_database())
+    stack.callback(lambda: asyncio.run(drop_pg_database(database_url)))
+    prefix = f"rf_bench_{uuid.uuid4().hex[:8]}:"
+    stack.callback(lambda: asyncio.run(forget_prefix(REDIS_URL, prefix)))
+    return database_url, {
+        "REASONFLOW_JOB_STORE": "redis",
+        "REASONFLOW_QUEUE": "saq",
+        "REASONFLOW_REDIS_URL": REDIS_URL,
+        "REASONFLOW_REDIS_PREFIX": prefix,
+    }
 
 
 def seed_emails(database_url: str, owners: Sequence[uuid.UUID], per_owner: int) -> list[uuid.UUID]:

@@ -6,29 +6,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
-from reasonflow.domain.model import Email
 from reasonflow.entrypoints.bootstrap import build_adapters
 from tests.conftest import make_settings
+from tests.fakes import make_email
 from tests.llm.conftest import llm_settings
 from tests.llm.fake_openai import FakeOpenAI
 from tests.redis_support import connect, delete_prefix, new_prefix, redis_url
-
-
-def email() -> Email:
-    now = datetime.now(UTC)
-    return Email(
-        id=uuid.uuid4(),
-        user_id=uuid.uuid4(),
-        subject="What does the pro plan cost?",
-        body="Hello, what is the price of the pro plan per month?",
-        sender="c@example.com",
-        recipient="support@example.com",
-        received_at=now,
-        updated_at=now,
-    )
 
 
 async def test_two_workers_keep_one_llm_rpm_between_them(
@@ -49,7 +34,7 @@ async def test_two_workers_keep_one_llm_rpm_between_them(
         for resource in adapters.resources:
             await resource.start()
     try:
-        calls = [w.classifier.classify(email()) for w in workers for _ in range(3)]
+        calls = [w.classifier.classify(make_email(uuid.uuid4())) for w in workers for _ in range(3)]
         await asyncio.gather(*calls)
     finally:
         for adapters in workers:

@@ -164,7 +164,6 @@ class BodyTooLarge(DomainError):
 
     def __init__(self, limit: int, what: str = "request body") -> None:
         super().__init__(f"The {what} is larger than the limit of {_size(limit)}")
-        self.limit = limit
 
 
 def _size(count: int) -> str:

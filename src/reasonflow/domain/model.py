@@ -7,9 +7,8 @@ frozen. Nothing here performs I/O.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -244,14 +243,16 @@ class BatchJob:
         """A job as a shared store kept it: every field as saved, ``pending`` the
         emails with no outcome yet (a finished job keeps no email ids at all)."""
         job = cls.__new__(cls)
-        for name, default in _RESTORABLE:
-            if name in fields:
-                value = fields.pop(name)
-            elif default is None:
-                raise TypeError(f"restore() needs {name}")
+        for spec in _RESTORED_FIELDS:
+            if spec.name in fields:
+                value = fields.pop(spec.name)
+            elif spec.default is not dataclasses.MISSING:
+                value = spec.default
+            elif spec.default_factory is not dataclasses.MISSING:
+                value = spec.default_factory()
             else:
-                value = default()
-            setattr(job, name, value)
+                raise TypeError(f"restore() needs {spec.name}")
+            setattr(job, spec.name, value)
         if fields:
             raise TypeError(f"restore() got unknown fields {sorted(fields)}")
         job.total = total
@@ -344,23 +345,8 @@ class BatchJob:
         self._pending = {}
 
 
-def _restorable() -> tuple[tuple[str, Callable[[], Any] | None], ...]:
-    """``BatchJob.restore``'s fields, each with what makes its default (None: required)."""
-    found: list[tuple[str, Callable[[], Any] | None]] = []
-    for spec in dataclasses.fields(BatchJob):
-        if spec.name in ("total", "_pending"):
-            continue
-        if spec.default is not dataclasses.MISSING:
-            found.append((spec.name, functools.partial(_same, spec.default)))
-        elif spec.default_factory is not dataclasses.MISSING:
-            found.append((spec.name, spec.default_factory))
-        else:
-            found.append((spec.name, None))
-    return tuple(found)
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-_RESTORABLE = _restorable()
+#: ``BatchJob.restore``'s fields (all but the derived ``total`` and ``_pending``),
+#: listed once rather than on every restore.
+_RESTORED_FIELDS = tuple(
+    spec for spec in dataclasses.fields(BatchJob) if spec.name not in ("total", "_pending")
+)

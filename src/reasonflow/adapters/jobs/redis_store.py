@@ -46,14 +46,13 @@ class RedisJobStore(JobStore):
         retention: timedelta,
         prefix: str = "reasonflow:",
         subscriber: Redis | None = None,
-        finished: FinishedJobs | None = None,
     ) -> None:
         """``subscriber``: the client whose connections ``wait_change`` subscribes
-        on (default: ``redis``). ``finished``: where finished jobs read once are
-        kept (see ``redis_reads``; default: a new one)."""
+        on (default: ``redis``). Finished jobs read once are kept in this process
+        (``redis_reads``)."""
         self._redis = redis
         self._subscriber = subscriber or redis
-        self._finished = FinishedJobs() if finished is None else finished
+        self._finished = FinishedJobs()
         self._clock = clock
         self._retention = retention
         self._prefix = prefix
