@@ -66,9 +66,14 @@ class AuthController(Controller):
 
     @post("/login", status_code=HTTP_200_OK)
     async def login(
-        self, data: JSONBody[Credentials], services: NamedDependency[Services]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[Credentials],
+        services: NamedDependency[Services],
     ) -> TokenOut:
-        user = await services.accounts.authenticate(data.email, data.password)
+        # The direct peer's address; X-Forwarded-For is not trusted (docs/api.md).
+        client = request.client.host if request.client is not None else ""
+        user = await services.accounts.authenticate(data.email, data.password, client)
         token = services.tokens.issue(user.id, services.clock.now())
         return TokenOut(access_token=token.value, expires_in=token.expires_in)
 

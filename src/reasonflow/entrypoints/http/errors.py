@@ -10,7 +10,7 @@ from litestar import MediaType, Request, Response
 from litestar.types import ExceptionHandlersMap
 
 from reasonflow.domain import errors
-from reasonflow.domain.accounts import InvalidAccount
+from reasonflow.domain.accounts import InvalidAccount, SignInThrottled
 
 log = logging.getLogger("reasonflow.http")
 
@@ -48,6 +48,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     # A guess: jobs take seconds to minutes, and the client has nothing better.
     errors.TooManyActiveJobs: Answer(429, retry_after=30),
     errors.RateLimited: Answer(429, retry_after="from error"),
+    SignInThrottled: Answer(429, retry_after="from error"),
     errors.DeliveryFailed: Answer(502),
     errors.ServiceUnavailable: Answer(503, retry_after=5),
 }
