@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 from litestar.testing import AsyncTestClient
 
+from reasonflow.domain.ports import PasswordHasher
 from reasonflow.entrypoints.bootstrap import build_adapters, wire
 from reasonflow.entrypoints.http.app import create_app
 from tests.conftest import make_settings
@@ -64,24 +66,39 @@ async def test_guessing_is_throttled_per_address_and_the_owner_signs_in_elsewher
             assert (await login(guesser, PASSWORD)).status_code == 200
 
 
+class HeldHasher:
+    """Argon2 whose ``verify`` holds until released, to see what the loop does meanwhile."""
+
+    def __init__(self, inner: PasswordHasher) -> None:
+        self._inner = inner
+        self.verifying = threading.Event()
+        self.release = threading.Event()
+
+    def hash(self, password: str) -> str:
+        return self._inner.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        self.verifying.set()
+        self.release.wait(timeout=5)
+        return self._inner.verify(password_hash, password)
+
+
 async def test_a_sign_in_does_not_block_other_requests(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    app = create_app(settings, wire(build_adapters(settings), settings))
+    adapters = build_adapters(settings)
+    hasher = HeldHasher(adapters.hasher)
+    app = create_app(settings, wire(replace(adapters, hasher=hasher), settings))
     async with AsyncTestClient(app) as client:
         await client.post("/api/v1/auth/register", json={"email": ADDRESS, "password": PASSWORD})
         async with from_peer(app, "192.0.2.1") as peer:
-            finished: list[str] = []
-
-            async def sign_in() -> None:
-                await login(peer, PASSWORD)
-                finished.append("sign-in")
-
-            async def health() -> None:
-                # Starts just after the sign-in, so it waits for it only if
-                # the Argon2 check holds the event loop.
-                await asyncio.sleep(0)
-                assert (await peer.get("/health")).status_code == 200
-                finished.append("health")
-
-            await asyncio.gather(sign_in(), health())
-            assert finished == ["health", "sign-in"]
+            sign_in = asyncio.create_task(login(peer, PASSWORD))
+            deadline = asyncio.get_running_loop().time() + 5
+            while not hasher.verifying.is_set():
+                assert asyncio.get_running_loop().time() < deadline, "verification never started"
+                await asyncio.sleep(0.01)
+            # Verification is under way: another request is answered meanwhile.
+            health = await asyncio.wait_for(peer.get("/health"), timeout=4)
+            assert health.status_code == 200
+            assert not sign_in.done()
+            hasher.release.set()
+            assert (await sign_in).status_code == 200
