@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from typing import Protocol
 
 from reasonflow.domain.errors import DomainError, InvalidCredentials
 from reasonflow.domain.model import User
@@ -36,50 +35,27 @@ class SignInThrottled(DomainError):
 
 @dataclass(frozen=True, slots=True)
 class ThrottleLimits:
+    """Failed sign-ins allowed per window: per (account, client) pair and per client."""
+
     per_pair: int = 5
-    per_address: int = 20
+    per_client: int = 20
     window_seconds: float = 60.0
 
 
-class MemorySignInThrottle:
-    """Failed sign-ins counted in one process, per (account, client) and per client.
+class SignInThrottle(Protocol):
+    """Counts failed sign-ins per (account, client address) pair and per client.
 
-    A pair (or a client) at its limit is refused, even with the right password,
-    until its oldest failure leaves the window.
+    A pair or a client at its limit is refused, even with the right password,
+    until its oldest failure leaves the window; a success clears the pair.
     """
 
-    def __init__(self, clock: Clock, limits: ThrottleLimits | None = None) -> None:
-        self._clock = clock
-        self._limits = limits or ThrottleLimits()
-        self._pairs: dict[tuple[str, str], deque[datetime]] = {}
-        self._clients: dict[str, deque[datetime]] = {}
+    async def check(self, account: str, client: str) -> None:
+        """Raise ``SignInThrottled`` while the pair or the client is at its limit."""
+        ...
 
-    def _live(self, failures: deque[datetime] | None, now: datetime) -> deque[datetime] | None:
-        if failures is None:
-            return None
-        horizon = now - timedelta(seconds=self._limits.window_seconds)
-        while failures and failures[0] <= horizon:
-            failures.popleft()
-        return failures
+    async def failed(self, account: str, client: str) -> None: ...
 
-    def check(self, account: str, client: str) -> None:
-        now = self._clock.now()
-        window = self._limits.window_seconds
-        for failures, limit in (
-            (self._live(self._pairs.get((account, client)), now), self._limits.per_pair),
-            (self._live(self._clients.get(client), now), self._limits.per_address),
-        ):
-            if failures is not None and len(failures) >= limit:
-                wait = window - (now - failures[0]).total_seconds()
-                raise SignInThrottled(wait)
-
-    def failed(self, account: str, client: str) -> None:
-        now = self._clock.now()
-        self._pairs.setdefault((account, client), deque()).append(now)
-        self._clients.setdefault(client, deque()).append(now)
-
-    def succeeded(self, account: str, client: str) -> None:
-        self._pairs.pop((account, client), None)
+    async def succeeded(self, account: str, client: str) -> None: ...
 
 
 class AccountService:
@@ -88,13 +64,13 @@ class AccountService:
         users: UserRepository,
         hasher: PasswordHasher,
         clock: Clock,
-        throttle: MemorySignInThrottle | None = None,
+        throttle: SignInThrottle,
     ) -> None:
         self._users = users
         self._hasher = hasher
         self._clock = clock
         self._decoy: str | None = None
-        self._throttle = throttle or MemorySignInThrottle(clock)
+        self._throttle = throttle
 
     def start(self) -> None:
         """Compute the decoy hash now, so the first unknown sign-in is not the slow one."""
@@ -121,14 +97,14 @@ class AccountService:
 
     async def authenticate(self, address: str, password: str, client: str = "") -> User:
         account = address.strip().lower()
-        self._throttle.check(account, client)
+        await self._throttle.check(account, client)
         user = await self._users.by_email(account)
         # The unknown account verifies against the decoy, in the thread too,
         # so both answers take the same time and neither blocks the loop.
         stored = self._decoy_hash() if user is None else user.password_hash
         matches = await asyncio.to_thread(self._hasher.verify, stored, password)
         if user is None or not matches:
-            self._throttle.failed(account, client)
+            await self._throttle.failed(account, client)
             raise InvalidCredentials()
-        self._throttle.succeeded(account, client)
+        await self._throttle.succeeded(account, client)
         return user

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from reasonflow.adapters.auth.passwords import Argon2PasswordHasher
+from reasonflow.adapters.auth.throttle import MemorySignInThrottle
 from reasonflow.adapters.auth.tokens import JwtTokens
 from reasonflow.adapters.clock import SystemClock
 from reasonflow.adapters.mail.importer import parse_upload
@@ -27,7 +28,7 @@ from reasonflow.adapters.metrics import PrometheusMetrics
 from reasonflow.adapters.sql.emails import SqlEmailRepository
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.adapters.sql.users import SqlUserRepository
-from reasonflow.domain.accounts import AccountService
+from reasonflow.domain.accounts import AccountService, SignInThrottle
 from reasonflow.domain.execution import JobExecution
 from reasonflow.domain.inbox import ImportedEmail, ImportProblem, InboxService
 from reasonflow.domain.pipeline import ReviewPolicy, StagedPipeline
@@ -48,7 +49,7 @@ from reasonflow.domain.ports import (
     UserRepository,
 )
 from reasonflow.domain.services import BatchService
-from reasonflow.entrypoints.cluster import RunnerFactory, job_adapters
+from reasonflow.entrypoints.cluster import RunnerFactory, job_adapters, signin_limits
 from reasonflow.entrypoints.lifecycle import Background, Lifecycle, Probe, Resource, every
 from reasonflow.entrypoints.provider_choice import build_mailer, build_provider
 from reasonflow.entrypoints.settings import Settings
@@ -101,6 +102,8 @@ class Adapters:
     probes: Sequence[Probe] = ()
     #: Cluster only: whether this process may run claim recovery this round.
     lease: Callable[[], Awaitable[bool]] | None = None
+    #: Failed sign-ins across processes (cluster); None: counted in this process.
+    signin_throttle: SignInThrottle | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ def build_adapters(settings: Settings) -> Adapters:
         tokens=tokens,
         idempotency=job_side.idempotency,
         rate_limiter=job_side.rate_limiter,
+        signin_throttle=job_side.signin_throttle,
         runner=job_side.runner,
         read_upload=parse_upload,
         metrics=metrics,
@@ -175,7 +179,8 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
         rate_limiter=a.rate_limiter,
         metrics=a.metrics,
     )
-    accounts = AccountService(a.users, a.hasher, a.clock)
+    throttle = a.signin_throttle or MemorySignInThrottle(a.clock, signin_limits(settings))
+    accounts = AccountService(a.users, a.hasher, a.clock, throttle)
     resources = [*a.storage, *a.resources]
     if a.lease is not None:
         # Several processes share the jobs: one at a time, now and then, gives

@@ -20,6 +20,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError
 from saq import Queue
 
+from reasonflow.adapters.auth.redis_throttle import RedisSignInThrottle
 from reasonflow.adapters.jobs.idempotency import InMemoryIdempotencyStore
 from reasonflow.adapters.jobs.memory import InMemoryJobStore
 from reasonflow.adapters.jobs.rate_limit import TokenBucketRateLimiter
@@ -31,6 +32,7 @@ from reasonflow.adapters.jobs.saq_runner import PatientRedisQueue, SaqJobRunner
 from reasonflow.adapters.llm.chat_client import Pacer
 from reasonflow.adapters.llm.redis_pacer import RedisPacer
 from reasonflow.adapters.metrics import PrometheusMetrics
+from reasonflow.domain.accounts import SignInThrottle, ThrottleLimits
 from reasonflow.domain.ports import (
     Clock,
     EmailStep,
@@ -59,6 +61,16 @@ class JobAdapters:
     lease: Callable[[], Awaitable[bool]] | None = None
     #: Cluster only, with ``LLM_RPM``: the provider allowance every worker shares.
     llm_pacer: Pacer | None = None
+    #: Cluster only: failed sign-ins counted across processes (memory otherwise).
+    signin_throttle: SignInThrottle | None = None
+
+
+def signin_limits(settings: Settings) -> ThrottleLimits:
+    return ThrottleLimits(
+        per_pair=settings.signin_failures_per_pair,
+        per_client=settings.signin_failures_per_client,
+        window_seconds=settings.signin_window_seconds,
+    )
 
 
 def job_adapters(settings: Settings, clock: Clock, metrics: PrometheusMetrics) -> JobAdapters:
@@ -126,6 +138,9 @@ def _cluster(settings: Settings, clock: Clock, retention: timedelta) -> JobAdapt
             RedisPacer(redis.client, settings.llm_rpm, settings.llm_model, prefix=prefix)
             if settings.llm_rpm
             else None
+        ),
+        signin_throttle=RedisSignInThrottle(
+            redis.client, clock, signin_limits(settings), prefix=prefix
         ),
         probes=[redis.ready],
         lease=lease,

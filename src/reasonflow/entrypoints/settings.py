@@ -43,6 +43,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     llm_client: Literal["auto", "litellm"] = "auto"
     job_max_concurrency: Positive | None = None
     submit_rate_per_minute: Positive = 60
+    #: Failed sign-ins per (account, client address) pair within the window, then 429.
+    signin_failures_per_pair: Positive = 5
+    #: Failed sign-ins per client address (any account) within the window, then 429.
+    signin_failures_per_client: Positive = 20
+    signin_window_seconds: PositiveFloat = 60.0
     auto_approve_threshold: Fraction = 0.8
     auto_send: bool = False
     smtp_url: str | None = None
