@@ -172,7 +172,8 @@ def main() -> None:
     print(
         f"\nsign-ins at {args.rate:.0f}/s: polling p99 {quiet_p99['median']:.1f} ms "
         f"({quiet_p99['min']:.1f}-{quiet_p99['max']:.1f}) quiet, {busy_p99['median']:.1f} ms "
-        f"({busy_p99['min']:.1f}-{busy_p99['max']:.1f}) with sign-ins; ratio x{ratio['median']:.2f} "
+        f"({busy_p99['min']:.1f}-{busy_p99['max']:.1f}) with sign-ins; "
+        f"ratio x{ratio['median']:.2f} "
         f"({ratio['min']:.2f}-{ratio['max']:.2f}); target < 2x: {verdict(ok)}"
     )
     save(
