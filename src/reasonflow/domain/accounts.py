@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from reasonflow.domain.errors import DomainError, InvalidCredentials
 from reasonflow.domain.model import User
 from reasonflow.domain.ports import Clock, PasswordHasher, UserRepository
+
+T = TypeVar("T")
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
@@ -65,12 +69,16 @@ class AccountService:
         hasher: PasswordHasher,
         clock: Clock,
         throttle: SignInThrottle,
+        hash_threads: int = 1,
     ) -> None:
         self._users = users
         self._hasher = hasher
         self._clock = clock
         self._decoy: str | None = None
         self._throttle = throttle
+        # A small bounded pool, not the loop's default one: a burst of sign-ins
+        # then takes at most ``hash_threads`` cores, and the event loop keeps one.
+        self._hashing = ThreadPoolExecutor(max_workers=hash_threads, thread_name_prefix="argon2")
 
     def start(self) -> None:
         """Compute the decoy hash now, so the first unknown sign-in is not the slow one."""
@@ -83,6 +91,9 @@ class AccountService:
             self._decoy = self._hasher.hash("decoy-password-never-matches")
         return self._decoy
 
+    async def _in_pool(self, call: Callable[..., T], *args: str) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._hashing, call, *args)
+
     async def register(self, address: str, password: str) -> User:
         address = normalise_address(address)
         if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
@@ -90,7 +101,7 @@ class AccountService:
                 f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long"
             )
         # Argon2 costs tens of milliseconds of CPU: off the event loop.
-        password_hash = await asyncio.to_thread(self._hasher.hash, password)
+        password_hash = await self._in_pool(self._hasher.hash, password)
         user = User(uuid.uuid4(), address, password_hash, self._clock.now())
         await self._users.add(user)
         return user
@@ -102,7 +113,7 @@ class AccountService:
         # The unknown account verifies against the decoy, in the thread too,
         # so both answers take the same time and neither blocks the loop.
         stored = self._decoy_hash() if user is None else user.password_hash
-        matches = await asyncio.to_thread(self._hasher.verify, stored, password)
+        matches = await self._in_pool(self._hasher.verify, stored, password)
         if user is None or not matches:
             await self._throttle.failed(account, client)
             raise InvalidCredentials()

@@ -180,7 +180,9 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
         metrics=a.metrics,
     )
     throttle = a.signin_throttle or MemorySignInThrottle(a.clock, signin_limits(settings))
-    accounts = AccountService(a.users, a.hasher, a.clock, throttle)
+    accounts = AccountService(
+        a.users, a.hasher, a.clock, throttle, hash_threads=settings.password_hash_threads
+    )
     resources = [*a.storage, *a.resources]
     if a.lease is not None:
         # Several processes share the jobs: one at a time, now and then, gives

@@ -48,6 +48,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     #: Failed sign-ins per client address (any account) within the window, then 429.
     signin_failures_per_client: Positive = 20
     signin_window_seconds: PositiveFloat = 60.0
+    #: Threads that run Argon2 (each check takes one core for tens of ms).
+    password_hash_threads: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     auto_approve_threshold: Fraction = 0.8
     auto_send: bool = False
     smtp_url: str | None = None
