@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -35,3 +36,13 @@ def test_a_hash_verifies_its_own_password_only(hasher: PasswordHasher, password:
 def test_a_malformed_hash_verifies_nothing(hasher: PasswordHasher) -> None:
     assert not hasher.verify("not a hash", "not a hash")
     assert not hasher.verify("", "")
+
+
+def test_checks_from_several_threads_at_once_answer_as_alone(hasher: PasswordHasher) -> None:
+    # Sign-in runs the hasher in a pool of threads: answers must not mix.
+    stored = {f"password {n}": hasher.hash(f"password {n}") for n in range(4)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        right = list(pool.map(lambda p: hasher.verify(stored[p], p), stored))
+        wrong = list(pool.map(lambda p: hasher.verify(stored[p], p + "!"), stored))
+    assert right == [True] * 4
+    assert wrong == [False] * 4
