@@ -13,8 +13,9 @@ import pytest
 
 from reasonflow.adapters.llm.litellm_provider import LiteLLMClassifier
 from reasonflow.domain.errors import ProviderError
+from tests.conftest import AppFactory, sign_in
 from tests.fakes_llm import make_email
-from tests.llm.conftest import Clients, llm_config
+from tests.llm.conftest import Clients, llm_config, llm_settings
 from tests.llm.fake_openai import FakeOpenAI
 
 SUBJECT_TEXT = "Invoice 4471 for Ms Quintessa Brackenridge"
@@ -42,3 +43,39 @@ async def test_an_error_that_echoes_the_prompt_gives_a_short_reason_only(
     for text in said:
         for secret in ("Quintessa", "Brackenridge", "9902", "Zephyrine", "prompt was"):
             assert secret not in text
+
+
+@pytest.mark.parametrize("llm_client", ["auto", "litellm"])
+@pytest.mark.parametrize("kind", ["classify", "process"])
+async def test_a_jobs_errors_never_quote_the_email(
+    app_client: AppFactory, caplog: pytest.LogCaptureFixture, llm_client: str, kind: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with FakeOpenAI(echo_prompt=True) as fake:
+        settings = llm_settings(fake, llm_client=llm_client, llm_max_retries=0)
+        api = await sign_in(await app_client(**settings))
+        ids = []
+        for fault in ("400", "500"):
+            response = await api.post(
+                "/api/v1/emails",
+                {
+                    "subject": f"{SUBJECT_TEXT} [[fault:{fault}]]",
+                    "body": BODY_TEXT,
+                    "sender": "quintessa.brackenridge@example.com",
+                },
+            )
+            assert response.status_code == 201, response.text
+            ids.append(response.json()["id"])
+
+        response = await api.post(f"/api/v1/emails/batch/{kind}", {"email_ids": ids})
+        assert response.status_code == 202, response.text
+        job = await api.finished_job(response.json()["job_id"], 20.0)
+
+    assert (job["status"], job["failed"]) == ("failed", 2)
+    errors = [entry["error"] for entry in job["errors"]]
+    assert all(len(error) < 80 for error in errors), errors
+    said = [*errors, *(r.getMessage() for r in caplog.records)]
+    said += [r.exc_text or "" for r in caplog.records]
+    for text in said:
+        for secret in ("quintessa", "brackenridge", "9902", "zephyrine", "prompt was"):
+            assert secret not in text.lower()
