@@ -76,9 +76,15 @@ class Stats:
 
 class FakeOpenAI:
     def __init__(
-        self, latency: float = 0.0, retry_after: str | None = "0", fail_all: str | None = None
+        self,
+        latency: float = 0.0,
+        retry_after: str | None = "0",
+        fail_all: str | None = None,
+        echo_prompt: bool = False,
     ) -> None:
         self.latency = latency
+        #: Error bodies quote the whole prompt, as some providers do.
+        self.echo_prompt = echo_prompt
         self.retry_after = retry_after
         self.fail_all = fail_all
         self.stats = Stats()
@@ -191,6 +197,8 @@ class FakeOpenAI:
             if fault == "401":
                 # Like some providers, echo the key: it must never reach a user or a log.
                 text += f": {headers.get('authorization', '')}"
+            if self.echo_prompt:
+                text += f" (prompt was: {prompt})"
             error = {"error": {"message": text, "type": code, "code": code}}
             await _respond(send, status, json.dumps(error).encode(), extra)
             return
