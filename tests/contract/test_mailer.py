@@ -3,7 +3,8 @@
 Covers ``OutboxMailer`` over SQLite and Postgres, ``SmtpMailer`` over a real
 aiosmtpd server on 127.0.0.1, and ``FakeMailer`` (tests/fakes.py), so the fake
 the unit tests lean on behaves like the real thing. Each adapter is read back
-as the same ``Delivery`` (recipient, subject, body).
+as the same ``Delivery`` (recipient, subject, body) and the same threading
+headers (``ReplyHeaders``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from reasonflow.adapters.sql.tables import outbox
 from reasonflow.domain.errors import DeliveryFailed
 from reasonflow.domain.model import Email
 from reasonflow.domain.ports import Mailer
+from reasonflow.domain.replies import ReplyHeaders
 from tests.dbs import Sql, sqlite_url
 from tests.fakes import FakeClock, FakeMailer
 from tests.llm.conftest import free_port
@@ -63,6 +65,8 @@ class MailerCase:
     delivered: Callable[[], Awaitable[list[Delivery]]]
     #: Arrange that replying to the returned email fails (None: cannot fail on demand).
     refuse: Callable[[Email], Email] | None
+    #: The threading headers of every reply delivered so far, in send order.
+    headers: Callable[[], Awaitable[list[ReplyHeaders]]]
 
 
 @pytest.fixture(params=ADAPTERS)
@@ -102,8 +106,15 @@ def _outbox(sql: Sql) -> MailerCase:
             rows = (await session.execute(query.order_by(outbox.c.created_at))).all()
         return [Delivery(*row) for row in rows]
 
+    async def headers() -> list[ReplyHeaders]:
+        query = select(outbox.c.message_id, outbox.c.in_reply_to, outbox.c.reference_ids)
+        async with sql.db.read() as session:
+            rows = (await session.execute(query.order_by(outbox.c.created_at))).all()
+        return [ReplyHeaders(m, r, tuple(refs.split()) if refs else ()) for m, r, refs in rows]
+
     # The outbox row points at its email (a foreign key), so the email is stored first.
-    return MailerCase(OutboxMailer(sql.db, clock), sql.emails.add, delivered, refuse=None)
+    mailer = OutboxMailer(sql.db, clock)
+    return MailerCase(mailer, sql.emails.add, delivered, refuse=None, headers=headers)
 
 
 @contextmanager
@@ -123,7 +134,10 @@ def _smtp() -> Iterator[MailerCase]:
         def refuse(email: Email) -> Email:
             return replace(email, sender="nobody@example.com")  # Inbox refuses nobody@
 
-        yield MailerCase(mailer, _nothing_to_prepare, delivered, refuse)
+        async def headers() -> list[ReplyHeaders]:
+            return [_headers(envelope) for envelope, _ in inbox.messages]
+
+        yield MailerCase(mailer, _nothing_to_prepare, delivered, refuse, headers)
     finally:
         controller.stop()
 
@@ -136,6 +150,17 @@ def _read(envelope: Envelope) -> Delivery:
     # SMTP carries CRLF lines and the text part ends with a line break.
     text = body.replace("\r\n", "\n").removesuffix("\n")
     return Delivery(str(message["To"]), str(message["Subject"]), text)
+
+
+def _headers(envelope: Envelope) -> ReplyHeaders:
+    assert isinstance(envelope.content, bytes)
+    message = message_from_bytes(envelope.content, policy=policy.default)
+    references = message["References"]
+    return ReplyHeaders(
+        str(message["Message-ID"]),
+        None if message["In-Reply-To"] is None else str(message["In-Reply-To"]),
+        tuple(str(references).split()) if references is not None else (),
+    )
 
 
 def _fake() -> MailerCase:
@@ -157,7 +182,10 @@ def _fake() -> MailerCase:
         mailer.error = DeliveryFailed("SMTP delivery failed: the mail server refused the recipient")
         return email
 
-    return MailerCase(mailer, prepare, delivered, refuse)
+    async def headers() -> list[ReplyHeaders]:
+        return [ReplyHeaders.answering(answered[email_id]) for email_id, _ in mailer.sent]
+
+    return MailerCase(mailer, prepare, delivered, refuse, headers)
 
 
 async def _nothing_to_prepare(email: Email) -> None:
@@ -241,3 +269,40 @@ async def test_a_reply_that_cannot_be_delivered_raises_delivery_failed(
 
     assert str(caught.value)
     assert await mailer_case.delivered() == []
+
+
+async def test_a_reply_has_a_message_id_made_from_the_email_id(mailer_case: MailerCase) -> None:
+    email = an_email()
+    await mailer_case.prepare(email)
+
+    await mailer_case.mailer.send(email, "It is $10 a month.")
+    await mailer_case.mailer.send(email, "It is $10 a month.")
+
+    # Sent twice (a retry), the reply carries the same Message-ID both times.
+    first, second = await mailer_case.headers()
+    assert first.message_id == second.message_id == f"<reply-{email.id.hex}@example.com>"
+    assert (first.in_reply_to, first.references) == (None, ())
+
+
+async def test_a_reply_to_imported_mail_threads_under_the_original(
+    mailer_case: MailerCase,
+) -> None:
+    email = replace(
+        an_email(), message_id="<q2@customer.example>", thread_id="<q1@customer.example>"
+    )
+    other = replace(
+        an_email(), message_id="<solo@customer.example>", thread_id="<solo@customer.example>"
+    )
+    for each in (email, other):
+        await mailer_case.prepare(each)
+
+    await mailer_case.mailer.send(email, "It is $10 a month.")
+    await mailer_case.mailer.send(other, "Thanks.")
+
+    threaded, solo = await mailer_case.headers()
+    assert threaded.in_reply_to == "<q2@customer.example>"
+    assert threaded.references == ("<q1@customer.example>", "<q2@customer.example>")
+    assert (solo.in_reply_to, solo.references) == (
+        "<solo@customer.example>",
+        ("<solo@customer.example>",),
+    )

@@ -15,12 +15,9 @@ from reasonflow.adapters.sql.engine import Database
 from reasonflow.adapters.sql.tables import outbox
 from reasonflow.domain.model import Email
 from reasonflow.domain.ports import Clock, Mailer
+from reasonflow.domain.replies import ReplyHeaders, reply_subject
 
-
-def reply_subject(subject: str) -> str:
-    """``Re: <subject>``, without stacking a second prefix on a reply."""
-    stripped = subject.strip()
-    return stripped if stripped[:3].lower() == "re:" else f"Re: {stripped}"
+__all__ = ["OutboxMailer", "reply_subject"]
 
 
 class OutboxMailer(Mailer):
@@ -29,6 +26,7 @@ class OutboxMailer(Mailer):
         self._clock = clock or SystemClock()
 
     async def send(self, email: Email, reply: str) -> None:
+        headers = ReplyHeaders.answering(email)
         async with self._db.write() as s:
             await s.execute(
                 insert(outbox).values(
@@ -38,6 +36,9 @@ class OutboxMailer(Mailer):
                     recipient=email.sender,
                     subject=reply_subject(email.subject),
                     body=reply,
+                    message_id=headers.message_id,
+                    in_reply_to=headers.in_reply_to,
+                    reference_ids=" ".join(headers.references) or None,
                     created_at=self._clock.now(),
                 )
             )

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
-from reasonflow.adapters.mail.outbox import reply_subject
 from reasonflow.domain.errors import DeliveryFailed
 from reasonflow.domain.model import Email
 from reasonflow.domain.ports import Mailer
+from reasonflow.domain.replies import ReplyHeaders, reply_subject
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 _OPTIONS = frozenset({"starttls", "from", "timeout"})
@@ -120,7 +119,12 @@ class SmtpMailer(Mailer):
         message["From"] = sender
         message["To"] = email.sender
         message["Subject"] = reply_subject(email.subject)
-        message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+        headers = ReplyHeaders.answering(email)
+        message["Message-ID"] = headers.message_id
+        if headers.in_reply_to is not None:
+            message["In-Reply-To"] = headers.in_reply_to
+        if headers.references:
+            message["References"] = " ".join(headers.references)
         message.set_content(reply)
         try:
             await aiosmtplib.send(

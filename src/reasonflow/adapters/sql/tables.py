@@ -123,5 +123,9 @@ outbox = Table(
     Column("subject", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # The reply's threading headers (migration 0004); NULL on rows written before it.
+    Column("message_id", String(MESSAGE_ID_LEN)),
+    Column("in_reply_to", String(MESSAGE_ID_LEN)),
+    Column("reference_ids", Text),
 )
 Index("ix_outbox_email_id", outbox.c.email_id)
