@@ -17,7 +17,7 @@ import pytest
 from reasonflow.adapters.jobs.memory import InMemoryJobStore
 from reasonflow.adapters.jobs.redis_store import RedisJobStore
 from reasonflow.domain.errors import InvalidCursor, TooManyActiveJobs
-from reasonflow.domain.model import BatchJob, JobKind, JobStatus, Usage
+from reasonflow.domain.model import BatchJob, CancelReason, JobKind, JobStatus, Usage
 from reasonflow.domain.ports import JobStore
 from tests.fakes import FakeClock
 from tests.redis_support import connect, delete_prefix, new_prefix
@@ -279,6 +279,56 @@ async def test_a_cancel_with_nothing_left_to_cancel_is_recorded_once(
     assert first.revision == again.revision == 1
     done = await store.record(job.id, job.email_ids[0], clock.now())
     assert done is not None and done.status is JobStatus.CANCELLED
+
+
+async def test_a_budget_is_kept_and_reached_by_the_summed_cost(
+    store: JobStore, clock: FakeClock
+) -> None:
+    now = clock.now()
+    kind = JobKind.PROCESS
+    ids = tuple(uuid.uuid4() for _ in range(3))
+    job = BatchJob(kind.new_job_id(), kind, USER, ids, now, now, max_cost_usd=0.5)
+    await store.create(job, 10)
+    a, b, c = ids
+
+    first = await store.record(job.id, a, now, usage=Usage(10, 5, 0.25, llm_calls=2))
+    assert first is not None and (first.max_cost_usd, first.over_budget) == (0.5, False)
+    second = await store.record(job.id, b, now, usage=Usage(10, 5, 0.25, llm_calls_saved=1))
+    assert second is not None and second.over_budget
+    assert (second.usage.llm_calls, second.usage.llm_calls_saved) == (2, 1)
+
+    done = await store.record_cancelled(job.id, [c], clock.advance(1), CancelReason.BUDGET)
+
+    assert done is not None
+    assert (done.status, done.cancel_reason, done.cancelled) == (
+        JobStatus.CANCELLED,
+        CancelReason.BUDGET,
+        1,
+    )
+    kept = await store.get(job.id)
+    assert kept is not None and kept.cancel_reason is CancelReason.BUDGET
+    assert kept.usage == Usage(20, 10, 0.5, llm_calls=2, llm_calls_saved=1)
+
+
+async def test_the_first_cancel_reason_stands(store: JobStore, clock: FakeClock) -> None:
+    job = new_job(clock, size=3)
+    await store.create(job, 10)
+    a, b, c = job.email_ids
+
+    await store.record_cancelled(job.id, [a], clock.now(), CancelReason.USER)
+    await store.record_cancelled(job.id, [b], clock.now(), CancelReason.BUDGET)
+    running = await store.get(job.id)
+    assert running is not None and running.cancel_reason is CancelReason.USER
+    done = await store.record(job.id, c, clock.now())
+
+    assert done is not None and (done.status, done.cancel_reason) == (
+        JobStatus.CANCELLED,
+        CancelReason.USER,
+    )
+    plain = new_job(clock, size=1)
+    await store.create(plain, 10)
+    finished = await finish(store, plain, clock)
+    assert finished.cancel_reason is None and finished.max_cost_usd is None
 
 
 async def test_wait_change_answers_at_once_when_the_job_moved_already(

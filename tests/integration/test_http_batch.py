@@ -16,7 +16,8 @@ CLASSIFY = "/api/v1/emails/batch/classify"
 PROCESS = "/api/v1/emails/batch/process"
 STATUS_KEYS = {
     "job_id", "kind", "status", "total", "processed", "succeeded", "failed", "cancelled",
-    "errors", "created_at", "updated_at", "completed_at", "usage",
+    "errors", "created_at", "updated_at", "completed_at", "usage", "cancel_reason",
+    "max_cost_usd",
 }  # fmt: skip
 
 KINDS = [(CLASSIFY, 100, "cls_"), (PROCESS, 50, "prc_")]
@@ -139,7 +140,14 @@ async def test_status_body_has_exactly_the_documented_fields(alice: Api) -> None
     assert body["kind"] == "classify"
     assert (body["total"], body["processed"], body["succeeded"]) == (3, 3, 3)
     assert (body["failed"], body["cancelled"], body["errors"]) == (0, 0, None)
-    assert body["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
+    assert body["usage"] == {
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost_usd": 0.0,
+        "llm_calls": 0,
+        "llm_calls_saved": 0,
+    }
+    assert (body["cancel_reason"], body["max_cost_usd"]) == (None, None)
     assert body["completed_at"].endswith("+00:00")
 
 

@@ -48,7 +48,7 @@ async def test_cancel_mid_run_releases_what_had_not_started(app_client: AppFacto
 
     classifier.release()
     final = await alice.finished_job(job_id)
-    assert final["status"] == "cancelled"
+    assert (final["status"], final["cancel_reason"]) == ("cancelled", "user")
     assert final["processed"] + final["cancelled"] == final["total"] == 6
     assert final["processed"] == 2
     statuses = [(await alice.get(f"/api/v1/emails/{i}")).json()["status"] for i in ids]

@@ -81,8 +81,16 @@ class FakeOpenAI:
         retry_after: str | None = "0",
         fail_all: str | None = None,
         echo_prompt: bool = False,
+        litellm_tokens: bool = False,
+        spend_max_tokens: bool = False,
     ) -> None:
         self.latency = latency
+        #: Report LiteLLM's ``token_counter`` of the request as its usage, as a
+        #: provider with that tokenizer would (default: a cheap length-based guess).
+        self.litellm_tokens = litellm_tokens
+        #: Report every answer as using all of the request's ``max_tokens``: the
+        #: most a verbose model could charge (the bound an estimate assumes).
+        self.spend_max_tokens = spend_max_tokens
         #: Error bodies quote the whole prompt, as some providers do.
         self.echo_prompt = echo_prompt
         self.retry_after = retry_after
@@ -203,7 +211,7 @@ class FakeOpenAI:
             await _respond(send, status, json.dumps(error).encode(), extra)
             return
         content = "I think this is about pricing." if fault == "invalid" else _content(request)
-        usage = {"prompt_tokens": 10 + len(prompt) // 4, "completion_tokens": 5 + len(content) // 4}
+        usage = self._usage(request, prompt, content)
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         self.stats.prompt_tokens += usage["prompt_tokens"]
         self.stats.completion_tokens += usage["completion_tokens"]
@@ -222,6 +230,21 @@ class FakeOpenAI:
             "usage": usage,
         }
         await _respond(send, 200, json.dumps(completion).encode())
+
+    def _usage(self, request: dict[str, Any], prompt: str, content: str) -> dict[str, int]:
+        usage = {"prompt_tokens": 10 + len(prompt) // 4, "completion_tokens": 5 + len(content) // 4}
+        if self.litellm_tokens:
+            from reasonflow.adapters.llm.litellm_runtime import load_litellm
+
+            litellm = load_litellm()
+            model = str(request.get("model", ""))
+            usage["prompt_tokens"] = int(
+                litellm.token_counter(model=model, messages=request["messages"])
+            )
+            usage["completion_tokens"] = int(litellm.token_counter(model=model, text=content))
+        if self.spend_max_tokens and isinstance(request.get("max_tokens"), int):
+            usage["completion_tokens"] = request["max_tokens"]
+        return usage
 
     def _fault(self, prompt: str) -> str | None:
         if self.fail_all:

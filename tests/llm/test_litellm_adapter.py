@@ -29,7 +29,7 @@ async def test_classifies_with_a_json_schema_and_reports_usage(
     assert result.confidence == 0.9
     assert result.reasoning == "The sender asks a question."
     stats = fake_llm.stats
-    assert result.usage == Usage(stats.prompt_tokens, stats.completion_tokens, None)
+    assert result.usage == Usage(stats.prompt_tokens, stats.completion_tokens, None, llm_calls=1)
     request = stats.requests[0]
     assert request["model"] == "fake-model"
     assert request["response_format"]["type"] == "json_schema"

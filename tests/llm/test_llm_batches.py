@@ -79,6 +79,8 @@ async def test_a_classify_batch_completes_over_http(
         "prompt_tokens": fake_llm.stats.prompt_tokens,
         "completion_tokens": fake_llm.stats.completion_tokens,
         "cost_usd": None,
+        "llm_calls": 7,
+        "llm_calls_saved": 0,
     }
 
 

@@ -184,3 +184,10 @@ class ServiceUnavailable(DomainError):
 class InvalidCursor(DomainError):
     def __init__(self) -> None:
         super().__init__("cursor is malformed")
+
+
+class BudgetUnenforceable(DomainError):
+    """A budget was asked for, but the configured model has no known price."""
+
+    def __init__(self) -> None:
+        super().__init__("max_cost_usd cannot be kept: the configured model has no known price")

@@ -7,7 +7,7 @@ import time
 from uuid import UUID
 
 from reasonflow.domain.errors import ProviderError, ServiceUnavailable
-from reasonflow.domain.model import BatchJob, Email, EmailStatus, JobKind, Usage
+from reasonflow.domain.model import BatchJob, CancelReason, Email, EmailStatus, JobKind, Usage
 from reasonflow.domain.ports import (
     AgentPipeline,
     Clock,
@@ -55,8 +55,9 @@ class JobExecution:
         job = await self._jobs.start(job_id, self._clock.now())
         if job is None or job.is_finished or job.has_outcome(email_id):
             return
-        if job.cancel_requested:
-            # Queued where the runner could not withdraw it: it never starts.
+        if job.cancel_requested or job.over_budget:
+            # Queued where the runner could not withdraw it, or the budget is
+            # spent (DESIGN §10): it never starts.
             await self._withdraw(job, email_id)
             return
         aborted = self._aborted.get(job.id)
@@ -115,7 +116,9 @@ class JobExecution:
     async def _withdraw(self, job: BatchJob, email_id: UUID) -> None:
         if job.kind is JobKind.PROCESS:
             await self._emails.release(job.id, [email_id])
-        updated = await self._jobs.record_cancelled(job.id, [email_id], self._clock.now())
+        # The first cancellation names the reason; a later one keeps it.
+        reason = None if job.cancel_requested else CancelReason.BUDGET
+        updated = await self._jobs.record_cancelled(job.id, [email_id], self._clock.now(), reason)
         if updated is None or updated.is_finished:
             self._aborted.pop(job.id, None)
         self._metrics.email_finished(job.kind, "cancelled")

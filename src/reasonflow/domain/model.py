@@ -79,17 +79,33 @@ class JobStatus(StrEnum):
         return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
+class CancelReason(StrEnum):
+    """Why a job ended ``cancelled``: its owner asked, or its budget ran out (DESIGN §10)."""
+
+    USER = "user"
+    BUDGET = "budget"
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Provider usage summed over calls; ``cost_usd`` is None once any call had no price."""
+    """Provider usage summed over calls; ``cost_usd`` is None once any call had no price.
+
+    ``llm_calls`` counts the model calls that answered; ``llm_calls_saved`` the
+    classifications the cascade settled without one (DESIGN §10).
+    """
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float | None = 0.0
+    llm_calls: int = 0
+    llm_calls_saved: int = 0
 
     def __post_init__(self) -> None:
-        if self.prompt_tokens < 0 or self.completion_tokens < 0:
-            raise ValueError("token counts cannot be negative")
+        if (
+            min(self.prompt_tokens, self.completion_tokens, self.llm_calls, self.llm_calls_saved)
+            < 0
+        ):
+            raise ValueError("token and call counts cannot be negative")
 
     def __add__(self, other: Usage) -> Usage:
         cost = (
@@ -101,6 +117,8 @@ class Usage:
             self.prompt_tokens + other.prompt_tokens,
             self.completion_tokens + other.completion_tokens,
             cost,
+            self.llm_calls + other.llm_calls,
+            self.llm_calls_saved + other.llm_calls_saved,
         )
 
 
@@ -208,6 +226,8 @@ class BatchJob:
     created_at: datetime
     updated_at: datetime
     force: bool = False
+    #: The job stops starting emails once its summed cost reaches this (USD).
+    max_cost_usd: float | None = None
     status: JobStatus = JobStatus.QUEUED
     succeeded: int = 0
     failed: int = 0
@@ -216,6 +236,8 @@ class BatchJob:
     usage: Usage = NO_USAGE
     completed_at: datetime | None = None
     cancel_requested: bool = False
+    #: Why the job was cancelled, once it was: the first reason given wins.
+    cancel_reason: CancelReason | None = None
     #: Bumped by every change, so a watcher can tell a new state from a repeat.
     revision: int = 0
     total: int = field(init=False)
@@ -231,6 +253,8 @@ class BatchJob:
             raise ValueError("email ids of a job must be unique")
         if JobKind.of_job_id(self.id) is not self.kind:
             raise ValueError("job id does not match its kind")
+        if self.max_cost_usd is not None and not self.max_cost_usd > 0:
+            raise ValueError("a budget must be more than 0")
 
     @classmethod
     def restore(
@@ -277,6 +301,16 @@ class BatchJob:
         """Emails with no outcome yet, in submission order."""
         return list(self._pending)
 
+    @property
+    def over_budget(self) -> bool:
+        """Whether the summed cost has reached the budget: no email may start now.
+
+        An unpriced cost (None) never reaches it; submissions refuse a budget
+        when the model has no known price.
+        """
+        spent = self.usage.cost_usd
+        return self.max_cost_usd is not None and spent is not None and spent >= self.max_cost_usd
+
     def failed_ids(self) -> list[UUID]:
         return [e.email_id for e in self.errors]
 
@@ -305,13 +339,20 @@ class BatchJob:
         self._after_outcome(now, usage)
         return True
 
-    def record_cancelled(self, email_ids: list[UUID], now: datetime) -> int:
-        """Count emails that never started as cancelled; returns how many were new."""
+    def record_cancelled(
+        self, email_ids: list[UUID], now: datetime, reason: CancelReason | None = None
+    ) -> int:
+        """Count emails that never started as cancelled; returns how many were new.
+
+        The first cancellation gives the job its ``cancel_reason``.
+        """
         if self.is_finished:
             return 0
         fresh = [i for i in dict.fromkeys(email_ids) if self._accepts(i)]
         if not fresh and self.cancel_requested:
             return 0
+        if not self.cancel_requested:
+            self.cancel_reason = reason
         self.cancel_requested = True
         for email_id in fresh:
             del self._pending[email_id]

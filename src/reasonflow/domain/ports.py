@@ -14,6 +14,7 @@ from uuid import UUID
 
 from reasonflow.domain.model import (
     BatchJob,
+    CancelReason,
     Classification,
     Draft,
     Email,
@@ -148,6 +149,60 @@ class ReplyDrafter(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ModelCall:
+    """One model call a job would make: a classification of ``email``, or (with
+    ``intent``) the draft of its reply, given ``context``."""
+
+    email: Email
+    intent: Intent | None = None
+    context: tuple[Email, ...] = ()
+
+
+class CostModel(Protocol):
+    """What the configured provider would charge for calls, and how long one takes."""
+
+    @property
+    def priced(self) -> bool:
+        """Whether calls have a known price, so a budget can be kept."""
+        ...
+
+    async def usage(self, calls: Sequence[ModelCall]) -> Usage:
+        """At most what ``calls`` would cost: prompt tokens counted on the prompts
+        they would send, completion tokens at the ``max_tokens`` each asks for,
+        ``cost_usd`` from the price map (None when unpriced), ``llm_calls`` the
+        model calls among them."""
+        ...
+
+    def call_seconds(self) -> float:
+        """How long one call takes, as observed lately (a default before any)."""
+        ...
+
+    def pace_seconds(self) -> float:
+        """The least time between two call starts (``LLM_RPM``); 0 when unpaced."""
+        ...
+
+
+class FreeCalls(CostModel):
+    """The offline provider's calls: no model, no tokens, no cost."""
+
+    #: A rules classification and a template draft take well under this.
+    SECONDS_PER_CALL = 0.005
+
+    @property
+    def priced(self) -> bool:
+        return True
+
+    async def usage(self, calls: Sequence[ModelCall]) -> Usage:
+        return Usage()
+
+    def call_seconds(self) -> float:
+        return self.SECONDS_PER_CALL
+
+    def pace_seconds(self) -> float:
+        return 0.0
+
+
 class AgentPipeline(Protocol):
     async def run(self, email: Email) -> PipelineResult:
         """classify → gather context → draft → review → dispatch, for one email."""
@@ -184,8 +239,15 @@ class JobStore(Protocol):
         ...
 
     async def record_cancelled(
-        self, job_id: str, email_ids: list[UUID], now: datetime
-    ) -> BatchJob | None: ...
+        self,
+        job_id: str,
+        email_ids: list[UUID],
+        now: datetime,
+        reason: CancelReason | None = None,
+    ) -> BatchJob | None:
+        """Count emails that never started as cancelled; the job will end
+        ``cancelled``, for the first ``reason`` given (``BatchJob.record_cancelled``)."""
+        ...
 
     async def start(self, job_id: str, now: datetime) -> BatchJob | None: ...
 

@@ -6,19 +6,23 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from reasonflow.domain.errors import (
+    BudgetUnenforceable,
     IdempotencyKeyReused,
     JobConflict,
     JobNotFound,
     RateLimited,
 )
-from reasonflow.domain.model import BatchJob, JobKind, Page
+from reasonflow.domain.model import BatchJob, CancelReason, JobKind, Page
 from reasonflow.domain.ports import (
     Clock,
+    CostModel,
     EmailRepository,
+    FreeCalls,
     IdempotencyStore,
     JobRunner,
     JobStore,
@@ -49,8 +53,12 @@ class BatchService:
         idempotency: IdempotencyStore | None = None,
         rate_limiter: RateLimiter | None = None,
         metrics: Metrics | None = None,
+        costs: CostModel | None = None,
     ) -> None:
+        """``costs``: whether the provider's calls are priced, so a budget can be
+        kept (None: the offline provider, whose calls cost nothing)."""
         self._emails = emails
+        self._costs = costs or FreeCalls()
         self._jobs = jobs
         self._runner = runner
         self._clock = clock
@@ -90,13 +98,20 @@ class BatchService:
         email_ids: Sequence[UUID],
         force: bool = False,
         idempotency_key: str | None = None,
+        max_cost_usd: float | None = None,
     ) -> BatchJob:
-        return await self._submit(JobKind.CLASSIFY, user_id, email_ids, force, idempotency_key)
+        order = _Order(JobKind.CLASSIFY, tuple(email_ids), force, max_cost_usd)
+        return await self._submit(user_id, order, idempotency_key)
 
     async def submit_process(
-        self, user_id: UUID, email_ids: Sequence[UUID], idempotency_key: str | None = None
+        self,
+        user_id: UUID,
+        email_ids: Sequence[UUID],
+        idempotency_key: str | None = None,
+        max_cost_usd: float | None = None,
     ) -> BatchJob:
-        return await self._submit(JobKind.PROCESS, user_id, email_ids, False, idempotency_key)
+        order = _Order(JobKind.PROCESS, tuple(email_ids), False, max_cost_usd)
+        return await self._submit(user_id, order, idempotency_key)
 
     async def status(self, user_id: UUID, job_id: str) -> BatchJob:
         """The job, for its owner only: anyone else gets the same 'not found'."""
@@ -116,7 +131,9 @@ class BatchService:
         unstarted = await self._runner.cancel(job)
         if unstarted and job.kind is JobKind.PROCESS:
             await self._emails.release(job_id, unstarted)
-        updated = await self._jobs.record_cancelled(job_id, unstarted, self._clock.now())
+        updated = await self._jobs.record_cancelled(
+            job_id, unstarted, self._clock.now(), CancelReason.USER
+        )
         for _ in unstarted:
             self._metrics.email_finished(job.kind, "cancelled")
         return updated or job
@@ -129,7 +146,9 @@ class BatchService:
         failed = job.failed_ids()
         if not failed:
             raise JobConflict("Nothing failed in this job")
-        return await self._submit(job.kind, user_id, failed, job.force, None)
+        # A retry is a job of its own, with the budget the first one had.
+        order = _Order(job.kind, tuple(failed), job.force, job.max_cost_usd)
+        return await self._submit(user_id, order, None)
 
     async def watch(self, job: BatchJob, heartbeat: float) -> AsyncIterator[BatchJob | None]:
         """Each new state of ``job`` until it finishes; None when ``heartbeat``
@@ -151,21 +170,16 @@ class BatchService:
             # Runs on a normal end and when the follower goes away (cancelled).
             self._metrics.stream_closed()
 
-    async def _submit(
-        self,
-        kind: JobKind,
-        user_id: UUID,
-        email_ids: Sequence[UUID],
-        force: bool,
-        key: str | None,
-    ) -> BatchJob:
+    async def _submit(self, user_id: UUID, order: _Order, key: str | None) -> BatchJob:
+        if order.max_cost_usd is not None and not self._costs.priced:
+            raise BudgetUnenforceable()
         if key is None or self._idempotency is None:
-            return await self._admit(kind, user_id, email_ids, force)
+            return await self._admit(user_id, order)
         slot = self._key_locks.setdefault((user_id, key), _KeyLock())
         slot.users += 1
         try:
             async with slot.lock:
-                fingerprint = _fingerprint(kind, email_ids, force)
+                fingerprint = order.fingerprint()
                 seen = await self._idempotency.lookup(user_id, key)
                 if seen is not None:
                     if seen[0] != fingerprint:
@@ -173,7 +187,7 @@ class BatchService:
                     first = await self._jobs.get(seen[1])
                     if first is not None and first.user_id == user_id:
                         return first
-                job = await self._admit(kind, user_id, email_ids, force)
+                job = await self._admit(user_id, order)
                 await self._idempotency.remember(user_id, key, fingerprint, job.id)
                 return job
         finally:
@@ -181,16 +195,24 @@ class BatchService:
             if not slot.users:
                 del self._key_locks[(user_id, key)]
 
-    async def _admit(
-        self, kind: JobKind, user_id: UUID, email_ids: Sequence[UUID], force: bool
-    ) -> BatchJob:
+    async def _admit(self, user_id: UUID, order: _Order) -> BatchJob:
         if self._rate_limiter is not None:
             wait = await self._rate_limiter.acquire(user_id)
             if wait > 0:
                 raise RateLimited(wait)
-        ids = validate_selection(kind, email_ids)
+        kind = order.kind
+        ids = validate_selection(kind, order.email_ids)
         now = self._clock.now()
-        job = BatchJob(kind.new_job_id(), kind, user_id, ids, now, now, force=force)
+        job = BatchJob(
+            kind.new_job_id(),
+            kind,
+            user_id,
+            ids,
+            now,
+            now,
+            force=order.force,
+            max_cost_usd=order.max_cost_usd,
+        )
         if kind is JobKind.CLASSIFY:
             check_submission(kind, ids, await self._emails.statuses(user_id, ids))
             await self._jobs.create(job, self._max_active)
@@ -245,7 +267,19 @@ class _KeyLock:
         self.users = 0
 
 
-def _fingerprint(kind: JobKind, email_ids: Sequence[UUID], force: bool) -> str:
-    """What makes two submissions 'the same body' for an Idempotency-Key."""
-    canonical = f"{kind.value}|{int(force)}|" + ",".join(str(i) for i in email_ids)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+@dataclass(frozen=True, slots=True)
+class _Order:
+    """What a submission asks for."""
+
+    kind: JobKind
+    email_ids: tuple[UUID, ...]
+    force: bool = False
+    max_cost_usd: float | None = None
+
+    def fingerprint(self) -> str:
+        """What makes two submissions 'the same body' for an Idempotency-Key."""
+        canonical = f"{self.kind.value}|{int(self.force)}|" + ",".join(map(str, self.email_ids))
+        if self.max_cost_usd is not None:
+            # Only when set, so keys remembered before budgets existed still match.
+            canonical += f"|budget={self.max_cost_usd!r}"
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -23,19 +23,24 @@ from reasonflow.adapters.auth.passwords import Argon2PasswordHasher
 from reasonflow.adapters.auth.throttle import MemorySignInThrottle
 from reasonflow.adapters.auth.tokens import JwtTokens
 from reasonflow.adapters.clock import SystemClock
+from reasonflow.adapters.llm.offline import RuleBasedClassifier
 from reasonflow.adapters.mail.importer import parse_upload
 from reasonflow.adapters.metrics import PrometheusMetrics
 from reasonflow.adapters.sql.emails import SqlEmailRepository
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.adapters.sql.users import SqlUserRepository
 from reasonflow.domain.accounts import AccountService, SignInThrottle
+from reasonflow.domain.cascade import CascadeClassifier
+from reasonflow.domain.estimates import EstimateService
 from reasonflow.domain.execution import JobExecution
 from reasonflow.domain.inbox import ImportedEmail, ImportProblem, InboxService
 from reasonflow.domain.pipeline import ReviewPolicy, StagedPipeline
 from reasonflow.domain.ports import (
     AccessTokens,
     Clock,
+    CostModel,
     EmailRepository,
+    FreeCalls,
     IdempotencyStore,
     IntentClassifier,
     JobRunner,
@@ -104,6 +109,8 @@ class Adapters:
     lease: Callable[[], Awaitable[bool]] | None = None
     #: Failed sign-ins across processes (cluster); None: counted in this process.
     signin_throttle: SignInThrottle | None = None
+    #: What the provider's calls cost (estimates, budgets); the offline default is free.
+    costs: CostModel = field(default_factory=FreeCalls)
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,7 @@ class Services:
     lifecycle: Lifecycle
     read_upload: UploadReader
     runner: JobRunner
+    estimates: EstimateService
     exposition: Exposition | None = None
 
 
@@ -159,6 +167,7 @@ def build_adapters(settings: Settings) -> Adapters:
         resources=[tokens, provider, *job_side.resources, *checkpointer],
         probes=[database.ready, *job_side.probes],
         lease=job_side.lease,
+        costs=provider.costs,
     )
 
 
@@ -166,8 +175,10 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
     """The use cases over ``adapters``; starts nothing (see ``Services.lifecycle``)."""
     a = adapters
     policy = ReviewPolicy(settings.auto_approve_threshold, settings.auto_send)
-    pipeline = StagedPipeline(a.classifier, a.drafter, a.emails, a.mailer, policy)
-    execution = JobExecution(a.emails, a.jobs, a.classifier, pipeline, a.clock, a.metrics)
+    cascade = _cascade(a.classifier, settings.classify_cascade_threshold)
+    classifier = cascade or a.classifier
+    pipeline = StagedPipeline(classifier, a.drafter, a.emails, a.mailer, policy)
+    execution = JobExecution(a.emails, a.jobs, classifier, pipeline, a.clock, a.metrics)
     runner = a.runner(execution.run_email)
     batch = BatchService(
         a.emails,
@@ -178,6 +189,10 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
         idempotency=a.idempotency,
         rate_limiter=a.rate_limiter,
         metrics=a.metrics,
+        costs=a.costs,
+    )
+    estimates = EstimateService(
+        a.emails, a.costs, settings.effective_job_concurrency, cascade=cascade
     )
     throttle = a.signin_throttle or MemorySignInThrottle(a.clock, signin_limits(settings))
     accounts = AccountService(
@@ -207,8 +222,17 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
         lifecycle=lifecycle,
         read_upload=a.read_upload,
         runner=runner,
+        estimates=estimates,
         exposition=a.exposition,
     )
+
+
+def _cascade(classifier: IntentClassifier, threshold: float | None) -> CascadeClassifier | None:
+    """The offline rules first, then ``classifier`` (DESIGN §10); None when off, or
+    when the classifier is the offline rules already."""
+    if threshold is None or isinstance(classifier, RuleBasedClassifier):
+        return None
+    return CascadeClassifier(RuleBasedClassifier(), classifier, threshold)
 
 
 def build_services(settings: Settings) -> Services:

@@ -10,16 +10,24 @@ when the provider is started.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reasonflow.adapters.llm.chat_client import ChatClient, LLMConfig, Pacer, UnknownModel
+from reasonflow.adapters.llm.estimates import ProviderCostModel
 from reasonflow.adapters.llm.litellm_client import LiteLLMClient
 from reasonflow.adapters.llm.litellm_provider import LiteLLMClassifier, LiteLLMDrafter
 from reasonflow.adapters.llm.offline import RuleBasedClassifier, TemplateDrafter
 from reasonflow.adapters.llm.openai_http import OpenAIHttpClient, serves
 from reasonflow.adapters.mail.outbox import OutboxMailer
 from reasonflow.adapters.sql.engine import Database
-from reasonflow.domain.ports import Clock, IntentClassifier, Mailer, ReplyDrafter
+from reasonflow.domain.ports import (
+    Clock,
+    CostModel,
+    FreeCalls,
+    IntentClassifier,
+    Mailer,
+    ReplyDrafter,
+)
 from reasonflow.entrypoints.settings import PREFIX, Settings, SettingsError
 
 RULES = "rules"
@@ -38,6 +46,8 @@ class Provider:
     classifier: IntentClassifier
     drafter: ReplyDrafter
     client: ChatClient | None = None
+    #: What the model's calls would cost (estimates, budgets).
+    costs: CostModel = field(default_factory=FreeCalls)
 
     async def start(self) -> None:
         if self.client is None:
@@ -59,7 +69,9 @@ def build_provider(settings: Settings, pacer: Pacer | None = None) -> Provider:
     if settings.llm_model == RULES:
         return Provider(RuleBasedClassifier(), TemplateDrafter())
     client = build_client(llm_config(settings), settings.llm_client, pacer)
-    return Provider(LiteLLMClassifier(client), LiteLLMDrafter(client), client)
+    return Provider(
+        LiteLLMClassifier(client), LiteLLMDrafter(client), client, ProviderCostModel(client)
+    )
 
 
 def build_client(config: LLMConfig, choice: str = "auto", pacer: Pacer | None = None) -> ChatClient:

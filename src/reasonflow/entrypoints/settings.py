@@ -51,6 +51,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     #: Threads that run Argon2 (each check takes one core for tens of ms).
     password_hash_threads: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     auto_approve_threshold: Fraction = 0.8
+    #: Unset: off. Set: the offline rules classify first, and an answer at least
+    #: this confident stands with no model call; below it the model decides.
+    classify_cascade_threshold: Fraction | None = None
     auto_send: bool = False
     smtp_url: str | None = None
     job_store: Literal["memory", "redis"] = "memory"

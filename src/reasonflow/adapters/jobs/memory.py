@@ -12,7 +12,7 @@ from uuid import UUID
 
 from reasonflow.adapters.jobs.cursor import decode_cursor, encode_cursor
 from reasonflow.domain.errors import TooManyActiveJobs
-from reasonflow.domain.model import BatchJob, Page, Usage
+from reasonflow.domain.model import BatchJob, CancelReason, Page, Usage
 from reasonflow.domain.ports import Clock, JobStore
 
 
@@ -83,12 +83,16 @@ class InMemoryJobStore(JobStore):
         return job
 
     async def record_cancelled(
-        self, job_id: str, email_ids: list[UUID], now: datetime
+        self,
+        job_id: str,
+        email_ids: list[UUID],
+        now: datetime,
+        reason: CancelReason | None = None,
     ) -> BatchJob | None:
         job = self._jobs.get(job_id)
         if job is None:
             return None
-        job.record_cancelled(email_ids, now)
+        job.record_cancelled(email_ids, now, reason)
         self._after_change(job)
         return job
 

@@ -100,7 +100,8 @@ return save(job)
 )
 
 #: ARGV: email id, now, error ('' for a success), prompt tokens, completion
-#: tokens, cost ('' when unpriced), expires_at (epoch s), retention (ms), prefix.
+#: tokens, cost ('' when unpriced), llm calls, llm calls saved, expires_at
+#: (epoch s), retention (ms), prefix.
 RECORD = (
     _COMMON
     + """
@@ -124,12 +125,16 @@ if ARGV[6] == '' or job.cost_usd == cjson.null then
 else
   job.cost_usd = job.cost_usd + tonumber(ARGV[6])
 end
-after_outcome(job, ARGV[2], ARGV[7], ARGV[8])
+-- Jobs stored before these counters existed have none yet.
+job.llm_calls = (tonumber(job.llm_calls) or 0) + tonumber(ARGV[7])
+job.llm_calls_saved = (tonumber(job.llm_calls_saved) or 0) + tonumber(ARGV[8])
+after_outcome(job, ARGV[2], ARGV[9], ARGV[10])
 return save(job)
 """
 )
 
-#: ARGV: email ids (JSON list), now, expires_at (epoch s), retention (ms), prefix.
+#: ARGV: email ids (JSON list), now, reason ('' for none), expires_at (epoch s),
+#: retention (ms), prefix. The first cancellation gives the job its reason.
 CANCEL = (
     _COMMON
     + """
@@ -145,10 +150,11 @@ for _, email in ipairs(cjson.decode(ARGV[1])) do
   end
 end
 if fresh == 0 and job.cancel_requested then return raw end
+if not job.cancel_requested and ARGV[3] ~= '' then job.cancel_reason = ARGV[3] end
 job.cancel_requested = true
 job.cancelled = job.cancelled + fresh
 job.left = job.left - fresh
-after_outcome(job, ARGV[2], ARGV[3], ARGV[4])
+after_outcome(job, ARGV[2], ARGV[4], ARGV[5])
 return save(job)
 """
 )

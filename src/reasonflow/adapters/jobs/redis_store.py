@@ -31,7 +31,15 @@ from reasonflow.adapters.jobs.cursor import decode_cursor, encode_cursor
 from reasonflow.adapters.jobs.redis_errors import unavailable_when_down
 from reasonflow.adapters.jobs.redis_reads import FinishedJobs, Kept
 from reasonflow.domain.errors import TooManyActiveJobs
-from reasonflow.domain.model import BatchJob, JobError, JobKind, JobStatus, Page, Usage
+from reasonflow.domain.model import (
+    BatchJob,
+    CancelReason,
+    JobError,
+    JobKind,
+    JobStatus,
+    Page,
+    Usage,
+)
 from reasonflow.domain.ports import Clock, JobStore
 
 Script = Callable[..., Awaitable[Any]]
@@ -111,15 +119,21 @@ class RedisJobStore(JobStore):
         spent = usage or Usage()
         cost = "" if spent.cost_usd is None else repr(spent.cost_usd)
         args = [str(email_id), now.isoformat(), error or "", spent.prompt_tokens]
-        args += [spent.completion_tokens, cost, *self._expiry(now)]
+        args += [spent.completion_tokens, cost, spent.llm_calls, spent.llm_calls_saved]
+        args += self._expiry(now)
         return await self._change(self._record, job_id, args)
 
     @unavailable_when_down
     async def record_cancelled(
-        self, job_id: str, email_ids: list[UUID], now: datetime
+        self,
+        job_id: str,
+        email_ids: list[UUID],
+        now: datetime,
+        reason: CancelReason | None = None,
     ) -> BatchJob | None:
         ids = json.dumps([str(i) for i in email_ids])
-        return await self._change(self._cancel, job_id, [ids, now.isoformat(), *self._expiry(now)])
+        args = [ids, now.isoformat(), reason.value if reason else "", *self._expiry(now)]
+        return await self._change(self._cancel, job_id, args)
 
     @unavailable_when_down
     async def list_for_user(self, user_id: UUID, limit: int, cursor: str | None) -> Page[BatchJob]:
@@ -223,6 +237,7 @@ def _dump(job: BatchJob) -> str:
             "created_at": job.created_at.isoformat(),
             "updated_at": job.updated_at.isoformat(),
             "force": job.force,
+            "max_cost_usd": job.max_cost_usd,
             "status": job.status.value,
             "succeeded": job.succeeded,
             "failed": job.failed,
@@ -238,9 +253,12 @@ def _dump(job: BatchJob) -> str:
             "prompt_tokens": job.usage.prompt_tokens,
             "completion_tokens": job.usage.completion_tokens,
             "cost_usd": job.usage.cost_usd,
+            "llm_calls": job.usage.llm_calls,
+            "llm_calls_saved": job.usage.llm_calls_saved,
             "completed_at": None,
             "expires_at": None,
             "cancel_requested": job.cancel_requested,
+            "cancel_reason": job.cancel_reason.value if job.cancel_reason else None,
             "revision": job.revision,
         }
     )
@@ -252,6 +270,8 @@ def _load(data: dict[str, Any]) -> BatchJob:
     email_ids = tuple(map(UUID, texts))
     waiting = data["pending"] or {}
     completed_at = data.get("completed_at")
+    budget = data.get("max_cost_usd")
+    reason = data.get("cancel_reason")
     return BatchJob.restore(
         id=data["id"],
         kind=JobKind(data["kind"]),
@@ -262,6 +282,7 @@ def _load(data: dict[str, Any]) -> BatchJob:
         created_at=datetime.fromisoformat(data["created_at"]),
         updated_at=datetime.fromisoformat(data["updated_at"]),
         force=bool(data["force"]),
+        max_cost_usd=None if budget is None else float(budget),
         status=JobStatus(data["status"]),
         succeeded=int(data["succeeded"]),
         failed=int(data["failed"]),
@@ -274,8 +295,11 @@ def _load(data: dict[str, Any]) -> BatchJob:
             int(data["prompt_tokens"]),
             int(data["completion_tokens"]),
             None if data["cost_usd"] is None else float(data["cost_usd"]),
+            int(data.get("llm_calls") or 0),
+            int(data.get("llm_calls_saved") or 0),
         ),
         completed_at=None if completed_at is None else datetime.fromisoformat(completed_at),
         cancel_requested=bool(data["cancel_requested"]),
+        cancel_reason=None if reason is None else CancelReason(reason),
         revision=int(data["revision"]),
     )

@@ -35,6 +35,9 @@ BACKOFF_CAP_SECONDS = 8.0
 #: A provider asking for a longer pause than this is not waited for: the email fails now.
 RETRY_AFTER_CAP_SECONDS = 30.0
 
+#: How much the latest answered call moves the observed latency (a moving average).
+LATENCY_WEIGHT = 0.2
+
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -103,6 +106,7 @@ class ChatClient(ABC):
         if pacer is None and config.rpm:
             pacer = RequestPacer(config.rpm, sleep=sleep)
         self._pacer = pacer
+        self._latency: float | None = None
 
     @property
     def config(self) -> LLMConfig:
@@ -118,16 +122,28 @@ class ChatClient(ABC):
 
     @abstractmethod
     async def _attempt(
-        self, messages: Sequence[Mapping[str, str]], response_format: Mapping[str, Any]
+        self,
+        messages: Sequence[Mapping[str, str]],
+        response_format: Mapping[str, Any],
+        max_tokens: int | None = None,
     ) -> Completion:
-        """One call, no retry; raises whatever the transport raises."""
+        """One call, no retry; raises whatever the transport raises. ``max_tokens``
+        (when given) bounds the answer and is sent as the request's ``max_tokens``."""
 
     @abstractmethod
     def _failure(self, exc: Exception) -> Failure:
         """What a failed attempt means for the user and for the next attempt."""
 
+    def observed_seconds(self) -> float | None:
+        """How long an answered call has taken lately (a moving average), or None
+        before any: what an estimate's ``seconds`` is built on."""
+        return self._latency
+
     async def complete(
-        self, messages: Sequence[Mapping[str, str]], response_format: Mapping[str, Any]
+        self,
+        messages: Sequence[Mapping[str, str]],
+        response_format: Mapping[str, Any],
+        max_tokens: int | None = None,
     ) -> Completion:
         """Ask once, retrying what is worth retrying; raises ``ProviderError``."""
         attempt = 0
@@ -136,10 +152,14 @@ class ChatClient(ABC):
                 if self._pacer is not None:
                     # Not the provider's failure if a shared pacer is away (503).
                     await self._pacer.wait()
+                started = time.monotonic()
                 try:
-                    return await self._attempt(messages, response_format)
+                    completion = await self._attempt(messages, response_format, max_tokens)
                 except Exception as exc:
                     error = exc
+                else:
+                    self._observe(time.monotonic() - started)
+                    return completion
             failure = self._failure(error)
             delay = self._delay(failure, attempt)
             self._log_failure(failure, error, attempt, delay)
@@ -148,6 +168,12 @@ class ChatClient(ABC):
             # Outside the slot: a call waiting to retry leaves room for others.
             await self._sleep(delay)
             attempt += 1
+
+    def _observe(self, seconds: float) -> None:
+        previous = self._latency
+        self._latency = (
+            seconds if previous is None else previous + LATENCY_WEIGHT * (seconds - previous)
+        )
 
     def _delay(self, failure: Failure, attempt: int) -> float | None:
         """Seconds to wait before the next attempt, or None to give up now."""

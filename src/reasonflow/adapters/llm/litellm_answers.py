@@ -19,6 +19,10 @@ from reasonflow.domain.model import Classification, Draft, Intent, Usage
 
 REASONING_LIMIT = 500
 DRAFT_LIMIT = 10_000
+#: The ``max_tokens`` each request sends: the most an answer may cost. A
+#: classification is a short JSON object; a draft is a reply of a few hundred words.
+CLASSIFY_MAX_TOKENS = 300
+DRAFT_MAX_TOKENS = 1200
 
 _CONFIDENCE = {
     "type": "number",

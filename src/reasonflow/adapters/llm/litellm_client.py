@@ -61,10 +61,13 @@ class LiteLLMClient(ChatClient):
         return self._litellm
 
     async def complete(
-        self, messages: Sequence[Mapping[str, str]], response_format: Mapping[str, Any]
+        self,
+        messages: Sequence[Mapping[str, str]],
+        response_format: Mapping[str, Any],
+        max_tokens: int | None = None,
     ) -> Completion:
         self._loaded()
-        return await super().complete(messages, response_format)
+        return await super().complete(messages, response_format, max_tokens)
 
     async def aclose(self) -> None:
         """Close the HTTP session this client gave LiteLLM (idempotent)."""
@@ -76,7 +79,10 @@ class LiteLLMClient(ChatClient):
         return failure_of(exc, self._litellm)
 
     async def _attempt(
-        self, messages: Sequence[Mapping[str, str]], response_format: Mapping[str, Any]
+        self,
+        messages: Sequence[Mapping[str, str]],
+        response_format: Mapping[str, Any],
+        max_tokens: int | None = None,
     ) -> Completion:
         config = self._config
         kwargs: dict[str, Any] = {
@@ -88,6 +94,8 @@ class LiteLLMClient(ChatClient):
             "shared_session": self._http_session(),
             **config.options,
         }
+        if max_tokens is not None:
+            kwargs["max_tokens"] = max_tokens
         if config.api_base:
             kwargs["api_base"] = config.api_base
         if config.api_key:

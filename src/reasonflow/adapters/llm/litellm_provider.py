@@ -13,14 +13,19 @@ from collections.abc import Sequence
 from reasonflow.adapters.llm.chat_client import ChatClient
 from reasonflow.adapters.llm.litellm_answers import (
     CLASSIFICATION_FORMAT,
+    CLASSIFY_MAX_TOKENS,
     DRAFT_FORMAT,
+    DRAFT_MAX_TOKENS,
     parse_classification,
     parse_draft,
 )
 from reasonflow.adapters.llm.litellm_prompts import classification_messages, draft_messages
 from reasonflow.domain.errors import ProviderError
-from reasonflow.domain.model import Classification, Draft, Email, Intent
+from reasonflow.domain.model import Classification, Draft, Email, Intent, Usage
 from reasonflow.domain.ports import IntentClassifier, ReplyDrafter
+
+#: Added to the usage of every answered call: one more model call.
+ONE_CALL = Usage(llm_calls=1)
 
 
 class LiteLLMClassifier(IntentClassifier):
@@ -29,12 +34,13 @@ class LiteLLMClassifier(IntentClassifier):
 
     async def classify(self, email: Email) -> Classification:
         completion = await self._client.complete(
-            classification_messages(email), CLASSIFICATION_FORMAT
+            classification_messages(email), CLASSIFICATION_FORMAT, CLASSIFY_MAX_TOKENS
         )
+        usage = completion.usage + ONE_CALL
         try:
-            return parse_classification(completion.content, completion.usage)
+            return parse_classification(completion.content, usage)
         except ProviderError as exc:
-            raise exc.with_usage(completion.usage) from None
+            raise exc.with_usage(usage) from None
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -46,12 +52,13 @@ class LiteLLMDrafter(ReplyDrafter):
 
     async def draft(self, email: Email, intent: Intent, context: Sequence[Email]) -> Draft:
         completion = await self._client.complete(
-            draft_messages(email, intent, context), DRAFT_FORMAT
+            draft_messages(email, intent, context), DRAFT_FORMAT, DRAFT_MAX_TOKENS
         )
+        usage = completion.usage + ONE_CALL
         try:
-            return parse_draft(completion.content, completion.usage)
+            return parse_draft(completion.content, usage)
         except ProviderError as exc:
-            raise exc.with_usage(completion.usage) from None
+            raise exc.with_usage(usage) from None
 
     async def aclose(self) -> None:
         await self._client.aclose()

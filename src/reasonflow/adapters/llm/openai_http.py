@@ -99,12 +99,15 @@ class OpenAIHttpClient(ChatClient):
         self._load_price()
 
     async def complete(
-        self, messages: Sequence[Mapping[str, str]], response_format: Mapping[str, Any]
+        self,
+        messages: Sequence[Mapping[str, str]],
+        response_format: Mapping[str, Any],
+        max_tokens: int | None = None,
     ) -> Completion:
         # Set up before the limits and the pacer, for a client nobody started.
         self._client()
         self._load_price()
-        return await super().complete(messages, response_format)
+        return await super().complete(messages, response_format, max_tokens)
 
     async def aclose(self) -> None:
         http, self._http = self._http, None
@@ -131,11 +134,19 @@ class OpenAIHttpClient(ChatClient):
         return self._http
 
     async def _attempt(
-        self, messages: Sequence[Mapping[str, str]], response_format: Mapping[str, Any]
+        self,
+        messages: Sequence[Mapping[str, str]],
+        response_format: Mapping[str, Any],
+        max_tokens: int | None = None,
     ) -> Completion:
-        body = self._encoder.encode(
-            {"model": self._model, "messages": messages, "response_format": response_format}
-        )
+        request: dict[str, Any] = {
+            "model": self._model,
+            "messages": messages,
+            "response_format": response_format,
+        }
+        if max_tokens is not None:
+            request["max_tokens"] = max_tokens
+        body = self._encoder.encode(request)
         http = self._client()
         async with asyncio.timeout(self._guard):
             response = await http.post(self._url, content=body)

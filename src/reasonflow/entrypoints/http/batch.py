@@ -12,13 +12,20 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
-from litestar.status_codes import HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from reasonflow.domain.errors import JobNotFound
-from reasonflow.domain.model import BatchJob
+from reasonflow.domain.model import BatchJob, JobKind
 from reasonflow.entrypoints.bootstrap import Services
 from reasonflow.entrypoints.http.controllers import AUTHENTICATED
-from reasonflow.entrypoints.http.dto import AcceptedOut, ClassifyIn, JobOut, JobPage, ProcessIn
+from reasonflow.entrypoints.http.dto import (
+    AcceptedOut,
+    ClassifyIn,
+    EstimateOut,
+    JobOut,
+    JobPage,
+    ProcessIn,
+)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -55,9 +62,22 @@ class BatchController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> AcceptedOut:
         job = await services.batch.submit_classify(
-            user_id, data.email_ids, data.force, idempotency_key
+            user_id, data.email_ids, data.force, idempotency_key, data.max_cost_usd
         )
         return AcceptedOut.of(job)
+
+    @post("/classify/estimate", status_code=HTTP_200_OK)
+    async def estimate_classify(
+        self,
+        data: JSONBody[ClassifyIn],
+        services: NamedDependency[Services],
+        user_id: NamedDependency[UUID],
+    ) -> EstimateOut:
+        """What the classify job of this body would spend; claims and queues nothing."""
+        estimate = await services.estimates.estimate(
+            JobKind.CLASSIFY, user_id, data.email_ids, data.force
+        )
+        return EstimateOut.of(estimate)
 
     @post("/process", status_code=HTTP_202_ACCEPTED)
     async def process(
@@ -67,8 +87,21 @@ class BatchController(Controller):
         user_id: NamedDependency[UUID],
         idempotency_key: IdempotencyKey = None,
     ) -> AcceptedOut:
-        job = await services.batch.submit_process(user_id, data.email_ids, idempotency_key)
+        job = await services.batch.submit_process(
+            user_id, data.email_ids, idempotency_key, data.max_cost_usd
+        )
         return AcceptedOut.of(job)
+
+    @post("/process/estimate", status_code=HTTP_200_OK)
+    async def estimate_process(
+        self,
+        data: JSONBody[ProcessIn],
+        services: NamedDependency[Services],
+        user_id: NamedDependency[UUID],
+    ) -> EstimateOut:
+        """What the process job of this body would spend; claims and queues nothing."""
+        estimate = await services.estimates.estimate(JobKind.PROCESS, user_id, data.email_ids)
+        return EstimateOut.of(estimate)
 
     @get("/status/{job_id:str}")
     async def status(

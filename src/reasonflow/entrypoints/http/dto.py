@@ -8,8 +8,17 @@ from uuid import UUID
 
 import msgspec
 
+from reasonflow.domain.estimates import Estimate
 from reasonflow.domain.inbox import ImportReport
-from reasonflow.domain.model import BatchJob, Email, EmailStatus, Intent, JobKind, JobStatus
+from reasonflow.domain.model import (
+    BatchJob,
+    CancelReason,
+    Email,
+    EmailStatus,
+    Intent,
+    JobKind,
+    JobStatus,
+)
 
 Address = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
@@ -107,13 +116,42 @@ class ApproveIn(Input):
     draft: Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)] | None = None
 
 
+#: A job's budget in USD: more than 0 (DESIGN §10).
+Budget = Annotated[float, msgspec.Meta(gt=0, le=1_000_000)]
+
+
 class ClassifyIn(Input):
     email_ids: list[UUID]
     force: bool = False
+    max_cost_usd: Budget | None = None
 
 
 class ProcessIn(Input):
     email_ids: list[UUID]
+    max_cost_usd: Budget | None = None
+
+
+class EstimateOut(msgspec.Struct):
+    """At most what the job would spend (``cost_usd`` null when unpriced), and
+    about how long it would take."""
+
+    emails: int
+    llm_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None
+    seconds: float
+
+    @classmethod
+    def of(cls, estimate: Estimate) -> EstimateOut:
+        return cls(
+            estimate.emails,
+            estimate.llm_calls,
+            estimate.prompt_tokens,
+            estimate.completion_tokens,
+            estimate.cost_usd,
+            estimate.seconds,
+        )
 
 
 MESSAGES = {
@@ -145,6 +183,8 @@ class UsageOut(msgspec.Struct):
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float | None
+    llm_calls: int
+    llm_calls_saved: int
 
 
 class JobOut(msgspec.Struct):
@@ -161,6 +201,8 @@ class JobOut(msgspec.Struct):
     updated_at: str
     completed_at: str | None
     usage: UsageOut
+    cancel_reason: CancelReason | None
+    max_cost_usd: float | None
 
     @classmethod
     def of(cls, job: BatchJob) -> JobOut:
@@ -178,8 +220,14 @@ class JobOut(msgspec.Struct):
             updated_at=iso(job.updated_at),
             completed_at=iso(job.completed_at) if job.completed_at else None,
             usage=UsageOut(
-                job.usage.prompt_tokens, job.usage.completion_tokens, job.usage.cost_usd
+                job.usage.prompt_tokens,
+                job.usage.completion_tokens,
+                job.usage.cost_usd,
+                job.usage.llm_calls,
+                job.usage.llm_calls_saved,
             ),
+            cancel_reason=job.cancel_reason,
+            max_cost_usd=job.max_cost_usd,
         )
 
 

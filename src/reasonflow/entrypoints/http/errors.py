@@ -32,6 +32,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     errors.DuplicateEmailIds: Answer(400),
     errors.InvalidCursor: Answer(400),
     errors.DraftRequired: Answer(400),
+    errors.BudgetUnenforceable: Answer(400),
     InvalidAccount: Answer(400),
     errors.InvalidCredentials: Answer(401),
     errors.InvalidToken: Answer(401),
