@@ -163,3 +163,43 @@ async def test_a_budget_of_a_third_of_the_estimate_stops_the_job(
         assert "processing" not in statuses  # every claim was released
         if path == PROCESS:
             assert statuses.count("pending") == job["cancelled"]
+
+
+async def test_with_the_cascade_on_sure_emails_never_reach_the_provider(
+    app_client: AppFactory, llm_client: str, fake_llm: FakeOpenAI
+) -> None:
+    settings = llm_settings(fake_llm, llm_client=llm_client, classify_cascade_threshold=0.85)
+    api = await sign_in(await app_client(**settings))
+    sure = {  # the offline rules answer these at 0.87 and more
+        await add(api, "WIN A FREE CRUISE", "Click here now to claim your prize!!! Unsubscribe."),
+        await add(
+            api,
+            "Meeting next week?",
+            "Could we schedule a call on Tuesday at 3pm to discuss the contract? "
+            "Let me know your availability.",
+        ),
+        await add(
+            api,
+            "Complaint: order 1142 broken",
+            "My order arrived damaged and this is unacceptable. I want a refund immediately.",
+        ),
+    }
+    unsure = {
+        await add(api, "Hello", "Hi there, hope you are well."),
+        await add(api, "Quick thought", "Saw your note, will look later."),
+    }
+    ids = [*sure, *unsure]
+
+    guess = await estimate(api, CLASSIFY, {"email_ids": ids})
+    job = await run(api, CLASSIFY, {"email_ids": ids})
+
+    assert job["status"] == "completed" and job["succeeded"] == len(ids)
+    assert len(fake_llm.stats.requests) == len(unsure)
+    asked = "\n".join(r["messages"][-1]["content"] for r in fake_llm.stats.requests)
+    assert "Hello" in asked and "Quick thought" in asked and "CRUISE" not in asked
+    usage = job["usage"]
+    assert (usage["llm_calls"], usage["llm_calls_saved"]) == (len(unsure), len(sure))
+    assert usage["llm_calls"] + usage["llm_calls_saved"] == len(ids)
+    assert guess["llm_calls"] == len(unsure)
+    intents = {(await api.get(f"/api/v1/emails/{i}")).json()["intent"] for i in unsure}
+    assert intents == {"inquiry"}  # the model decided (the rules said "other")
