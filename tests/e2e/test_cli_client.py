@@ -212,3 +212,22 @@ def test_an_expired_or_foreign_token_asks_to_log_in_again(
     wrong = cli("login", "--email", ADDRESS, "--password-stdin", stdin="wrong password\n")
     assert wrong.returncode == 2
     assert "Invalid email or password" in wrong.stderr
+
+
+def test_estimate_and_a_budget_against_a_real_server(tmp_path: Path, server: ServerProcess) -> None:
+    cli = Cli(tmp_path, server.url)
+    cli.login()
+    _seed(server.url, cli.token(), [f"Question {n}" for n in range(3)])
+
+    guess = cli("batch", "process", "--all-pending", "--estimate")
+    assert guess.returncode == 0, guess.stderr
+    # The offline provider calls no model and costs nothing.
+    assert guess.stdout.startswith("process estimate: 3 emails in 1 job: 0 model calls, 0 prompt")
+    assert "at most $0.0000" in guess.stdout
+    assert json.loads(cli("batch", "jobs", "--json").stdout) == []
+
+    run = cli("batch", "process", "--all-pending", "--max-cost", "0.01")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "3 succeeded, 0 failed" in run.stdout
+    job = json.loads(cli("batch", "jobs", "--json").stdout)[0]
+    assert (job["max_cost_usd"], job["cancel_reason"]) == (0.01, None)

@@ -4,6 +4,7 @@ the other client tests run against."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from pathlib import Path
@@ -25,6 +26,8 @@ TOKEN = "good-token"
 LIMITS = {"classify": 100, "process": 50}
 PREFIXES = {"classify": "cls", "process": "prc"}
 STAMP = "2026-11-28T10:00:00+00:00"
+#: What each email costs on the fake server, in USD.
+PRICE = 0.01
 
 
 def reply(status: int, body: Any, **headers: str) -> httpx.Response:
@@ -34,7 +37,9 @@ def reply(status: int, body: Any, **headers: str) -> httpx.Response:
 class FakeServer:
     """The routes the client uses, in memory (an ``httpx.MockTransport`` handler).
 
-    Emails whose subject contains ``[fail]`` fail. A job reports ``processing``
+    Emails whose subject contains ``[fail]`` fail. Each email costs ``PRICE``; a
+    job with a budget starts emails while its cost is under it and cancels the
+    rest, for reason "budget". A job reports ``processing``
     for its first ``reads_to_finish - 1`` reads (stream or status), then its
     final status. ``answers`` scripts the next submissions' answers: a response,
     an exception the transport raises, or None for the normal answer.
@@ -53,6 +58,7 @@ class FakeServer:
         self.requests: list[httpx.Request] = []
         self.password = "right password"
         self.imports: list[tuple[str, bytes]] = []
+        self.estimates: list[dict[str, Any]] = []
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -69,6 +75,8 @@ class FakeServer:
             return reply(401, {"status_code": 401, "detail": "Invalid or expired token"})
         if method == "POST" and (m := re.fullmatch(r"/api/v1/emails/batch/(\w+)", path)):
             return self._submit(m[1], request)
+        if m := re.fullmatch(r"/api/v1/emails/batch/(\w+)/estimate", path):
+            return self._estimate(m[1], json.loads(request.content))
         if m := re.fullmatch(r"/api/v1/emails/batch/(\w+)/(cancel|retry)", path):
             return self._cancel(m[1]) if m[2] == "cancel" else self._retry(m[1])
         if path == "/api/v1/emails/batch/jobs":
@@ -108,8 +116,10 @@ class FakeServer:
         body = json.loads(request.content)
         key = request.headers["Idempotency-Key"]
         active = sum(not self._finished(j) for j in self.jobs)
+        budget = body.get("max_cost_usd")
         self.submissions.append(
             {"kind": kind, "key": key, "ids": body["email_ids"], "active": active}
+            | ({"max_cost_usd": budget} if budget is not None else {})
         )
         answer = self.answers.pop(0) if self.answers else None
         if isinstance(answer, Exception):
@@ -118,7 +128,7 @@ class FakeServer:
             return answer
         assert 1 <= len(body["email_ids"]) <= LIMITS[kind]
         replay = [j for j in self.jobs.values() if j["key"] == key]
-        job = replay[0] if replay else self.new_job(kind, body["email_ids"], key)
+        job = replay[0] if replay else self.new_job(kind, body["email_ids"], key, budget)
         return reply(
             202,
             {
@@ -130,8 +140,31 @@ class FakeServer:
             },
         )
 
-    def new_job(self, kind: str, ids: list[str], key: str) -> dict[str, Any]:
+    def _estimate(self, kind: str, body: dict[str, Any]) -> httpx.Response:
+        self.estimates.append({"kind": kind, **body})
+        count = len(body["email_ids"])
+        assert 1 <= count <= LIMITS[kind]
+        calls = count if kind == "classify" else 2 * count
+        return reply(
+            200,
+            {
+                "emails": count,
+                "llm_calls": calls,
+                "prompt_tokens": 250 * calls,
+                "completion_tokens": 300 * calls,
+                "cost_usd": round(PRICE * count, 6),
+                "seconds": 2.0 * math.ceil(count / 8),
+            },
+        )
+
+    def new_job(
+        self, kind: str, ids: list[str], key: str, budget: float | None = None
+    ) -> dict[str, Any]:
         job_id = f"{PREFIXES[kind]}_{uuid.uuid4().hex[:16]}"
+        cancelled = 0
+        if budget is not None:
+            started = min(len(ids), math.ceil(budget / PRICE - 1e-9))
+            ids, cancelled = ids[:started], len(ids) - started
         subjects = {e["id"]: e["subject"] for e in self.emails}
         failed = [i for i in ids if "[fail]" in subjects.get(i, "")]
         errors = [
@@ -146,17 +179,20 @@ class FakeServer:
             "job_id": job_id,
             "kind": kind,
             "key": key,
-            "total": len(ids),
+            "total": len(ids) + cancelled,
             "processed": len(ids),
             "succeeded": len(ids) - len(failed),
             "failed": len(failed),
-            "cancelled": 0,
+            "cancelled": cancelled,
             "errors": errors or None,
             "created_at": STAMP,
             "updated_at": STAMP,
             "completed_at": STAMP,
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0},
-            "status": "completed" if len(failed) < len(ids) else "failed",
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "cost_usd": PRICE * len(ids)},
+            "status": "cancelled"
+            if cancelled
+            else ("completed" if len(failed) < len(ids) else "failed"),
+            "cancel_reason": "budget" if cancelled else None,
         }
         self.reads[job_id] = 0
         return self.jobs[job_id]

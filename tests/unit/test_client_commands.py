@@ -232,3 +232,56 @@ def test_client_commands_ignore_the_servers_settings(
     assert capsys.readouterr().err == "error: not signed in: run `reasonflow login`\n"
     assert cli.main(["db", "upgrade"]) == 2, "server commands still check their settings"
     assert "REASONFLOW_MAX_ACTIVE_JOBS" in capsys.readouterr().err
+
+
+def test_estimate_prints_what_the_run_would_spend_and_submits_nothing(tmp_path: Path) -> None:
+    term = Terminal(tmp_path, FakeServer([f"Question {n}" for n in range(120)])).sign_in()
+
+    code, out, _ = term("batch", "classify", "--all-pending", "--estimate")
+
+    assert code == 0
+    assert out.strip() == (
+        "classify estimate: 120 emails in 2 jobs: 120 model calls, 30,000 prompt tokens, "
+        "at most 36,000 completion tokens, at most $1.2000, about 32 s"
+    )
+    assert term.server.submissions == []
+    assert [len(e["email_ids"]) for e in term.server.estimates] == [100, 20]
+
+    code, out, _ = term("batch", "process", *term.server.ids()[:3], "--estimate", "--json")
+    document = json.loads(out)
+    assert (code, document["emails"], document["llm_calls"], document["jobs"]) == (0, 3, 6, 1)
+    assert document["cost_usd"] == 0.03
+    assert term.server.submissions == []
+
+
+def test_max_cost_is_a_budget_for_the_whole_run(tmp_path: Path) -> None:
+    term = Terminal(tmp_path, FakeServer([f"Question {n}" for n in range(120)])).sign_in()
+
+    code, out, _ = term("batch", "classify", "--all-pending", "--max-cost", "0.5")
+
+    # The first job may spend $0.50: it starts 50 emails and cancels the other 50;
+    # nothing is left for the second batch, which is not submitted.
+    assert code == 1
+    assert [s.get("max_cost_usd") for s in term.server.submissions] == [0.5]
+    assert "50 succeeded, 0 failed, 50 cancelled, 20 not submitted" in out
+    assert "the --max-cost budget was reached" in out
+
+
+def test_max_cost_carries_what_is_left_to_the_next_job(tmp_path: Path) -> None:
+    term = Terminal(tmp_path, FakeServer([f"Question {n}" for n in range(120)])).sign_in()
+
+    code, out, _ = term("batch", "classify", "--all-pending", "--max-cost", "1.1")
+
+    assert code == 1
+    budgets = [s["max_cost_usd"] for s in term.server.submissions]
+    assert budgets[0] == 1.1 and budgets[1] == pytest.approx(0.1)
+    assert "110 succeeded, 0 failed, 10 cancelled" in out
+
+
+@pytest.mark.parametrize("amount", ["0", "-1", "free", "inf", "nan"])
+def test_a_budget_must_be_an_amount_above_zero(tmp_path: Path, amount: str) -> None:
+    term = Terminal(tmp_path, FakeServer(["One"])).sign_in()
+    with pytest.raises(SystemExit) as exited:
+        term("batch", "classify", "--all-pending", "--max-cost", amount)
+    assert exited.value.code == 2
+    assert term.server.requests == []

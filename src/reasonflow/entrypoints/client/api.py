@@ -71,12 +71,24 @@ class ApiClient:
     async def email(self, email_id: str) -> Json:
         return await self._json("GET", f"/api/v1/emails/{email_id}")
 
-    async def submit(self, kind: str, email_ids: list[str], force: bool, key: str) -> Json:
-        body: Json = {"email_ids": email_ids}
-        if force and kind == "classify":
-            body["force"] = True
+    async def submit(
+        self,
+        kind: str,
+        email_ids: list[str],
+        force: bool,
+        key: str,
+        max_cost_usd: float | None = None,
+    ) -> Json:
+        body = _batch_body(kind, email_ids, force)
+        if max_cost_usd is not None:
+            body["max_cost_usd"] = max_cost_usd
         headers = {"Idempotency-Key": key}
         return await self._json("POST", f"{BATCH}/{kind}", json_body=body, headers=headers)
+
+    async def estimate(self, kind: str, email_ids: list[str], force: bool) -> Json:
+        """What the job of this batch would spend; the server starts nothing."""
+        body = _batch_body(kind, email_ids, force)
+        return await self._json("POST", f"{BATCH}/{kind}/estimate", json_body=body)
 
     async def status(self, job_id: str) -> Json:
         return await self._json("GET", f"{BATCH}/status/{job_id}")
@@ -164,6 +176,13 @@ class ApiClient:
             raise ServerUnreachable(self.url) from None
         except httpx.TransportError as exc:
             raise NetworkError(self.url, type(exc).__name__) from None
+
+
+def _batch_body(kind: str, email_ids: list[str], force: bool) -> Json:
+    body: Json = {"email_ids": email_ids}
+    if force and kind == "classify":
+        body["force"] = True
+    return body
 
 
 async def _raise_for_status(response: httpx.Response) -> None:

@@ -11,6 +11,7 @@ from reasonflow.entrypoints.client.context import Context
 from reasonflow.entrypoints.client.display import (
     ProgressBar,
     Silent,
+    plural,
     print_errors,
     print_job,
     print_jobs,
@@ -47,11 +48,58 @@ async def submit(context: Context, args: argparse.Namespace) -> int:
             return EXIT_OK
         batches = split(selection.ids, BATCH_LIMITS[kind])
         force = bool(getattr(args, "force", False))
+        if args.estimate:
+            return await _estimate(context, api, kind, batches, force, args.json)
+        max_cost: float | None = args.max_cost
 
         async def work(runner: BatchRunner) -> Outcome:
-            return await runner.run(kind, batches, force)
+            return await runner.run(kind, batches, force, max_cost)
 
         return await _run(context, api, kind, len(selection.ids), args.json, selection, work)
+
+
+async def _estimate(
+    context: Context,
+    api: ApiClient,
+    kind: str,
+    batches: list[list[str]],
+    force: bool,
+    as_json: bool,
+) -> int:
+    """``--estimate``: what the run would spend, batch by batch; nothing is submitted."""
+    estimates = [await api.estimate(kind, batch, force) for batch in batches]
+    total = sum_estimates(estimates)
+    if as_json:
+        context.json({"kind": kind, "jobs": len(batches), **total, "estimates": estimates})
+    else:
+        context.say(estimate_line(kind, len(batches), total))
+    return EXIT_OK
+
+
+def sum_estimates(estimates: list[Json]) -> Json:
+    """The run's estimate: the batches' summed (their jobs run one after the other at
+    worst, so their seconds add up too); ``cost_usd`` None if any is unpriced."""
+    costs = [e["cost_usd"] for e in estimates]
+    total: Json = {
+        name: sum(e[name] for e in estimates)
+        for name in ("emails", "llm_calls", "prompt_tokens", "completion_tokens")
+    }
+    total["cost_usd"] = None if None in costs else round(sum(costs), 6)
+    total["seconds"] = round(sum(e["seconds"] for e in estimates), 1)
+    return total
+
+
+def estimate_line(kind: str, jobs: int, total: Json) -> str:
+    cost = total["cost_usd"]
+    price = (
+        "cost unknown (the model has no known price)" if cost is None else f"at most ${cost:.4f}"
+    )
+    return (
+        f"{kind} estimate: {plural(total['emails'], 'email')} in {plural(jobs, 'job')}: "
+        f"{plural(total['llm_calls'], 'model call')}, {total['prompt_tokens']:,} prompt tokens, "
+        f"at most {total['completion_tokens']:,} completion tokens, {price}, "
+        f"about {total['seconds']:g} s"
+    )
 
 
 async def status(context: Context, args: argparse.Namespace) -> int:
@@ -133,6 +181,8 @@ async def _run(
         context.json(_document(kind, outcome, names))
     else:
         context.say(summary_line(kind, outcome.tally))
+        if outcome.budget_left is not None and outcome.budget_left <= 0:
+            context.say("the --max-cost budget was reached: no further email was started")
         print_errors(context.console(), errors, names)
         if outcome.refused is not None:
             context.error(outcome.refused)

@@ -54,6 +54,17 @@ def register_client_commands(commands: Any) -> None:
         if kind == "classify":
             sub.add_argument("--force", action="store_true", help="classify classified emails")
         sub.add_argument("--json", action="store_true", help="no progress bar; one JSON document")
+        sub.add_argument(
+            "--estimate",
+            action="store_true",
+            help="print what it would cost (tokens, USD, time) and exit; submits nothing",
+        )
+        sub.add_argument(
+            "--max-cost",
+            type=_budget,
+            metavar="USD",
+            help="stop starting emails once the run has spent this much (jobs run one at a time)",
+        )
         sub.set_defaults(kind=kind, check=_selection_check(sub))
         _handles(sub, batch.submit)
 
@@ -137,6 +148,16 @@ def _job_id(value: str) -> str:
     if not JOB_ID.match(value):
         raise argparse.ArgumentTypeError(f"not a job id (cls_… or prc_…): {value!r}")
     return value
+
+
+def _budget(value: str) -> float:
+    try:
+        amount = float(value)
+    except ValueError:
+        amount = float("nan")
+    if not amount > 0 or amount == float("inf"):
+        raise argparse.ArgumentTypeError(f"not an amount of US dollars above 0: {value!r}")
+    return amount
 
 
 def _positive(value: str) -> int:

@@ -73,6 +73,8 @@ class Outcome:
     tally: Tally
     #: Why the server refused a batch; the batches after it were not sent.
     refused: ApiError | None = None
+    #: ``--max-cost``: what the budget had left at the end (None: no budget).
+    budget_left: float | None = None
 
 
 class BatchRunner:
@@ -88,12 +90,21 @@ class BatchRunner:
         self._sleep = sleep
         self._in_flight = in_flight
 
-    async def run(self, kind: str, batches: list[list[str]], force: bool = False) -> Outcome:
+    async def run(
+        self,
+        kind: str,
+        batches: list[list[str]],
+        force: bool = False,
+        max_cost: float | None = None,
+    ) -> Outcome:
         """Submit the batches in order, at most ``in_flight`` jobs running at once.
 
         A refusal stops further submissions; jobs already accepted are still
         followed to their end, so the tally describes everything that ran.
+        With ``max_cost`` the budget is for the whole run: see ``_within``.
         """
+        if max_cost is not None:
+            return await self._within(kind, batches, force, max_cost)
         outcome = Outcome(Tally(sum(len(batch) for batch in batches)))
         window = asyncio.Semaphore(self._in_flight)
         try:
@@ -112,6 +123,27 @@ class BatchRunner:
             raise group.exceptions[0] from None
         return outcome
 
+    async def _within(
+        self, kind: str, batches: list[list[str]], force: bool, budget: float
+    ) -> Outcome:
+        """One job at a time, each with what the budget has left as its own
+        ``max_cost_usd``; once it is spent, no further batch is submitted."""
+        outcome = Outcome(Tally(sum(len(batch) for batch in batches)), budget_left=budget)
+        for batch in batches:
+            left = outcome.budget_left or 0.0
+            if left <= 0:
+                break
+            try:
+                accepted = await self.submit(kind, batch, force, left)
+            except ApiError as exc:
+                outcome.refused = exc
+                break
+            self._seen(outcome.tally, _queued(accepted, kind))
+            final = await self.follow(accepted["job_id"], outcome.tally)
+            spent = (final.get("usage") or {}).get("cost_usd") or 0.0
+            outcome.budget_left = left - float(spent)
+        return outcome
+
     async def watch(self, accepted: Json, kind: str) -> Outcome:
         """Follow one job the server already accepted (a retry)."""
         outcome = Outcome(Tally(int(accepted["total"])))
@@ -119,13 +151,19 @@ class BatchRunner:
         await self.follow(accepted["job_id"], outcome.tally)
         return outcome
 
-    async def submit(self, kind: str, email_ids: list[str], force: bool = False) -> Json:
+    async def submit(
+        self,
+        kind: str,
+        email_ids: list[str],
+        force: bool = False,
+        max_cost: float | None = None,
+    ) -> Json:
         """One batch, resent when the server is busy or the network failed."""
         key = str(uuid.uuid4())
         lost = busy = 0
         while True:
             try:
-                return await self._api.submit(kind, email_ids, force, key)
+                return await self._api.submit(kind, email_ids, force, key, max_cost)
             except NetworkError:
                 lost += 1
                 if lost > NETWORK_RETRIES:
