@@ -71,6 +71,7 @@ def test_screenshots_of_the_inbox_and_the_modal(page: Page, server: ServerUnderT
     for index in range(8):
         rows(page).nth(index).get_by_role("checkbox").check()
     expect(selection_count(page)).to_have_text("8 emails selected")
+    expect(page.locator("#estimate-title")).to_have_text("Estimate for 8 emails (at most)")
     page.mouse.move(0, 0)  # no hover highlight in the picture
     IMAGES.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=IMAGES / "inbox-selection.png", animations="disabled")

@@ -87,8 +87,15 @@ export const api = {
   },
   email: (id) => call(`/api/v1/emails/${encodeURIComponent(id)}`),
   /** A new key per submission: a replayed request returns the first job, not a second one. */
-  submit: (kind, ids) =>
-    call(`${BATCH}/${kind}`, { method: "POST", body: { email_ids: ids }, headers: { "Idempotency-Key": newKey() } }),
+  submit: (kind, ids, budget = null) =>
+    call(`${BATCH}/${kind}`, {
+      method: "POST",
+      body: budget === null ? { email_ids: ids } : { email_ids: ids, max_cost_usd: budget },
+      headers: { "Idempotency-Key": newKey() },
+    }),
+  /** What the job would spend; the server starts nothing. */
+  estimate: (kind, ids, signal) =>
+    call(`${BATCH}/${kind}/estimate`, { method: "POST", body: { email_ids: ids }, signal }),
   status: (jobId, signal) => call(`${BATCH}/status/${encodeURIComponent(jobId)}`, { signal }),
   stream: (jobId, signal) =>
     send(`${BATCH}/status/${encodeURIComponent(jobId)}/stream`, { signal, accept: "text/event-stream" }),

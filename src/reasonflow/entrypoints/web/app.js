@@ -7,7 +7,7 @@ import { describeError } from "./messages.js";
 import { ProgressModal } from "./modal.js";
 import { hideNotice, showNotice } from "./notice.js";
 import { Selection } from "./selection.js";
-import { isOff, renderToolbar } from "./toolbar.js";
+import { EstimatePanel, isOff, readBudget, renderToolbar } from "./toolbar.js";
 import { FINISHED, JobWatcher } from "./watch.js";
 
 /** The job the modal follows, so a reload of the tab picks it up again. */
@@ -15,6 +15,7 @@ const ACTIVE_JOB = "reasonflow.job";
 const TITLES = { classify: "Classifying", process: "Processing" };
 
 const selection = new Selection();
+const estimates = new EstimatePanel((kind, ids, signal) => api.estimate(kind, ids, signal));
 const inbox = new Inbox(selection, { onError: showError, onRender: refreshToolbar });
 const modal = new ProgressModal({ onCancel: cancelJob, onRetry: retryFailed, onClose: jobClosed, subjectOf, lookup });
 let watcher = null;
@@ -119,11 +120,13 @@ async function submit(kind) {
     return;
   }
   if (submitting || selection.size === 0) return;
+  const budget = readBudget();
+  if (budget === undefined) return; // not an amount: the field says why
   hideNotice();
   submitting = true;
   refreshToolbar();
   try {
-    const accepted = await api.submit(kind, selection.ids());
+    const accepted = await api.submit(kind, selection.ids(), budget);
     follow(accepted, kind, `${TITLES[kind]} ${plural(accepted.total, "email")}`);
   } catch (error) {
     showError(error);
@@ -187,6 +190,7 @@ function jobFinished(job) {
   watcher?.stop();
   sessionStorage.removeItem(ACTIVE_JOB);
   inbox.load();
+  estimates.update(selection.ids()); // classified emails cost nothing to classify again
 }
 
 async function cancelJob(jobId) {
@@ -249,6 +253,7 @@ whenUnauthorized(() => {
   if (session.token) signOut("Your session has expired. Sign in again.");
 });
 selection.onChange(refreshToolbar);
+selection.onChange(() => estimates.update(selection.ids()));
 $("signin-form").addEventListener("submit", signIn);
 $("sign-out").addEventListener("click", () => signOut());
 $("classify-selected").addEventListener("click", () => submit("classify"));

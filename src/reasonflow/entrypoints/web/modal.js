@@ -15,6 +15,9 @@ export function statusLine(job, cancelling = false) {
     if (cancelling) return `Cancelling\u2026 ${processed} of ${plural(total, "email")} done so far.`;
     return `Processing ${processed} of ${total} emails...`;
   }
+  if (status === "cancelled" && job.cancel_reason === "budget") {
+    return `Stopped at its budget: ${processed} of ${plural(total, "email")} done, ${cancelled} not started.`;
+  }
   if (status === "cancelled") return `Cancelled: ${processed} of ${plural(total, "email")} done, ${cancelled} not started.`;
   if (status === "failed") return `Failed: none of the ${plural(total, "email")} went through.`;
   if (failed > 0) return `Done: ${succeeded} of ${plural(total, "email")} succeeded, ${failed} failed.`;
