@@ -85,7 +85,7 @@ class EstimateService:
             llm_calls=usage.llm_calls,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
-            cost_usd=usage.cost_usd,
+            cost_usd=None if usage.cost_usd is None else round(usage.cost_usd, 8),
             seconds=round(seconds, 3),
         )
 
