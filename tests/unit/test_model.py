@@ -22,6 +22,7 @@ from hypothesis.stateful import (
 from reasonflow.domain.model import (
     NO_USAGE,
     BatchJob,
+    CancelReason,
     Classification,
     Intent,
     JobKind,
@@ -78,6 +79,7 @@ class BatchJobMachine(RuleBasedStateMachine):
         self.failures: list[tuple[UUID, str]] = []
         self.usages: list[Usage] = []
         self.cancel_requested = False
+        self.cancel_reason: CancelReason | None = None
         self.touched = False
         self.counters = (0, 0, 0)
         self.finished_snapshot: tuple[object, ...] | None = None
@@ -133,14 +135,19 @@ class BatchJobMachine(RuleBasedStateMachine):
         else:
             assert snapshot(self.job) == before
 
-    @rule(indexes=st.lists(st.integers(0, 8), max_size=10))
-    def cancel(self, indexes: list[int]) -> None:
+    @rule(
+        indexes=st.lists(st.integers(0, 8), max_size=10),
+        reason=st.sampled_from([None, *CancelReason]),
+    )
+    def cancel(self, indexes: list[int], reason: CancelReason | None) -> None:
         self._tick()
         chosen = [self._pick(i) for i in indexes]
         fresh = [i for i in dict.fromkeys(chosen) if self._accepts(i)]
         finished_before = self.finished_snapshot is not None
-        assert self.job.record_cancelled(chosen, self.now) == len(fresh)
+        assert self.job.record_cancelled(chosen, self.now, reason) == len(fresh)
         if not finished_before:
+            if not self.cancel_requested:
+                self.cancel_reason = reason  # the first cancellation names the reason
             self.cancel_requested = True
             self.touched = True
             self.outcomes.update(dict.fromkeys(fresh, "cancelled"))
@@ -154,6 +161,10 @@ class BatchJobMachine(RuleBasedStateMachine):
         assert job.succeeded == outcomes.count("succeeded")
         assert job.failed == outcomes.count("failed")
         assert job.cancelled == outcomes.count("cancelled")
+
+    @invariant()
+    def the_first_cancel_reason_stands(self) -> None:
+        assert self.job.cancel_reason is self.cancel_reason
 
     @invariant()
     def counters_never_decrease(self) -> None:
@@ -385,3 +396,33 @@ def test_classification_accepts_any_confidence_in_0_to_1(intent: Intent, conf: f
 def test_classification_refuses_confidence_outside_0_to_1(intent: Intent, conf: float) -> None:
     with pytest.raises(ValueError, match="confidence"):
         Classification(intent, conf)
+
+
+@pytest.mark.parametrize(
+    ("budget", "spent", "over"),
+    [
+        (None, 5.0, False),
+        (1.0, 0.99, False),
+        (1.0, 1.0, True),
+        (1.0, 2.0, True),
+        (1.0, None, False),
+    ],
+)
+def test_a_job_is_over_budget_once_its_cost_reaches_it(
+    budget: float | None, spent: float | None, over: bool
+) -> None:
+    job = BatchJob(
+        JobKind.CLASSIFY.new_job_id(), JobKind.CLASSIFY, USER, (uuid4(), uuid4()), EPOCH, EPOCH,
+        max_cost_usd=budget,
+    )  # fmt: skip
+    job.record_success(job.email_ids[0], EPOCH, Usage(1, 1, spent))
+    assert job.over_budget is over
+
+
+@pytest.mark.parametrize("budget", [0.0, -1.0])
+def test_a_budget_must_be_above_zero(budget: float) -> None:
+    with pytest.raises(ValueError, match="budget"):
+        BatchJob(
+            JobKind.CLASSIFY.new_job_id(), JobKind.CLASSIFY, USER, (uuid4(),), EPOCH, EPOCH,
+            max_cost_usd=budget,
+        )  # fmt: skip
