@@ -135,7 +135,10 @@ def signed_name(body: str) -> tuple[str, str | None] | None:
 
 def _sender(lang: str, rng: random.Random, body: str, domain: str | None) -> str:
     people = LANGUAGES[lang]
-    first, last = rng.choice(people["first"]), rng.choice(people["last"])
+    # Never the name the email greets ("Hi Marcus," is not from Marcus).
+    greeted = set(re.findall(r"\w+", body.split("\n", 1)[0][:40]))
+    first = rng.choice([n for n in people["first"] if n not in greeted])
+    last = rng.choice(people["last"])
     signed = signed_name(body)
     if signed:
         first, last = signed[0] or first, signed[1] or last
