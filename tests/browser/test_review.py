@@ -7,7 +7,7 @@ import time
 import uuid
 
 import pytest
-from playwright.sync_api import Dialog, Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, Route, expect
 
 from tests.browser.support import (
     Account,
@@ -274,3 +274,41 @@ def test_markup_in_an_email_and_its_thread_renders_as_text(
     assert dialogs == []
     for path in ("/", "/assets/detail.js"):
         assert server.client.get(path).headers["content-security-policy"] == CSP
+
+
+def test_a_send_answered_sending_shows_sending_until_the_outbox_delivers(
+    page: Page, account: Account, server: ServerUnderTest
+) -> None:
+    """A transactional outbox answers `sending` and delivers a moment later."""
+    subject = INQUIRIES[1]
+    ids = account.add([subject])
+    finish(account, account.submit("process", ids)["job_id"])
+    approved = account.client.post(
+        f"/api/v1/emails/{ids[0]}/approve", json={}, headers=account.headers
+    )
+    assert approved.status_code == 200
+    reads_while_sending = [2]  # the next two reads of the email still say `sending`
+
+    def sending(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        if route.request.method == "POST" or reads_while_sending[0] > 0:
+            if route.request.method == "GET":
+                reads_while_sending[0] -= 1
+            body["status"] = "sending"
+        route.fulfill(response=response, json=body)
+
+    page.route(f"**/api/v1/emails/{ids[0]}/send", sending)
+    sign_in(page, account)
+    row(page, subject).get_by_role("button", name=subject).click()
+    detail = panel(page)
+    expect(detail.locator("#detail-status")).to_have_text("Approved")
+    page.route(f"**/api/v1/emails/{ids[0]}", sending)
+    page.keyboard.press("s")
+    expect(detail.locator("#detail-status")).to_have_text("Sending")
+    expect(detail.get_by_role("button", name="Sending…")).to_be_disabled()
+    expect(detail.locator("#detail-status")).to_have_text("Sent")
+    expect(detail.get_by_role("button", name="Send")).to_be_disabled()
+    expect(row(page, subject)).to_contain_text("Sent")
+    assert reads_while_sending == [0]
+    assert approved.json()["draft"] in server.outbox()
