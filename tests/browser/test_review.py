@@ -312,3 +312,40 @@ def test_a_send_answered_sending_shows_sending_until_the_outbox_delivers(
     expect(row(page, subject)).to_contain_text("Sent")
     assert reads_while_sending == [0]
     assert approved.json()["draft"] in server.outbox()
+
+
+def test_the_queue_merge_never_skips_an_older_email_past_a_full_page(page: Page) -> None:
+    """needs_review has more than a page: drafted emails newer than that page's
+    last one wait for the next fetch, so nothing older is ever left behind."""
+
+    def email(id_: str, minute: int, status: str) -> dict[str, object]:
+        return {"id": id_, "received_at": f"2026-03-02T09:{minute:02d}:00+00:00", "status": status}
+
+    pages = {
+        "needs_review": {
+            "items": [email("n1", 1, "needs_review"), email("n2", 3, "needs_review")],
+            "next_cursor": "more",
+        },
+        "drafted": {
+            "items": [email("d1", 2, "drafted"), email("d2", 4, "drafted")],
+            "next_cursor": None,
+        },
+    }
+    asked: list[str] = []
+
+    def answer(route: Route) -> None:
+        asked.append(route.request.url)
+        status = re.search(r"status=(\w+)", route.request.url)
+        assert status is not None
+        route.fulfill(json=pages[status.group(1)])
+
+    page.goto("/")
+    page.route("**/api/v1/emails?*", answer)
+    ids = page.evaluate(
+        """async () => {
+            const { loadQueue } = await import('/assets/review.js');
+            return (await loadQueue()).map(e => e.id);
+        }"""
+    )
+    assert ids == ["n1", "d1", "n2"]
+    assert all("order=oldest" in url for url in asked) and len(asked) == 2
