@@ -7,6 +7,7 @@ import time
 from uuid import UUID
 
 from reasonflow.domain.errors import ProviderError, ServiceUnavailable
+from reasonflow.domain.job_log import finished_now, job_finished
 from reasonflow.domain.model import BatchJob, Email, EmailStatus, JobKind, Usage
 from reasonflow.domain.ports import (
     AgentPipeline,
@@ -115,19 +116,23 @@ class JobExecution:
     async def _withdraw(self, job: BatchJob, email_id: UUID) -> None:
         if job.kind is JobKind.PROCESS:
             await self._emails.release(job.id, [email_id])
-        updated = await self._jobs.record_cancelled(job.id, [email_id], self._clock.now())
+        now = self._clock.now()
+        updated = await self._jobs.record_cancelled(job.id, [email_id], now)
         if updated is None or updated.is_finished:
             self._aborted.pop(job.id, None)
+        if updated is not None and finished_now(updated, now):
+            job_finished(updated)
         self._metrics.email_finished(job.kind, "cancelled")
 
     async def _record(
         self, job: BatchJob, email_id: UUID, error: str | None, usage: Usage | None
     ) -> None:
-        updated = await self._jobs.record(
-            job.id, email_id, self._clock.now(), error=error, usage=usage
-        )
+        now = self._clock.now()
+        updated = await self._jobs.record(job.id, email_id, now, error=error, usage=usage)
         if updated is None or updated.is_finished:
             self._aborted.pop(job.id, None)
+        if updated is not None and finished_now(updated, now):
+            job_finished(updated)
 
     async def _classify(self, job: BatchJob, email: Email) -> Usage:
         if email.is_classified and not job.force:
