@@ -57,7 +57,9 @@ class PrivateCluster:
         os.chown(self.root, self._owner.pw_uid, self._owner.pw_gid)
         self.data = self.root / "data"
         self.log_path = self.root / "server.log"
-        self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+        #: For asyncpg (``dsn``) and for the server (``url``, SQLAlchemy's form).
+        self.dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.url = self.dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
 
     def _run(self, *argv: str, timeout: float = 60) -> None:
         command = ["runuser", "-u", OS_USER, "--", *argv]

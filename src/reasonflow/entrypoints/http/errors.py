@@ -52,6 +52,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     SignInThrottled: Answer(429, retry_after="from error"),
     errors.DeliveryFailed: Answer(502),
     errors.ServiceUnavailable: Answer(503, retry_after=5),
+    errors.DatabaseUnavailable: Answer(503, retry_after=5),
 }
 
 

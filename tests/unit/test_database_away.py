@@ -1,0 +1,109 @@
+"""A job's emails when the database goes away for a moment (DESIGN §4): each email
+that meets it fails with a short reason, its claim is given back once the database
+answers again, the job ends, and a retry runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from uuid import UUID
+
+from reasonflow.domain.errors import DatabaseUnavailable
+from reasonflow.domain.execution import DATABASE_AWAY
+from reasonflow.domain.model import (
+    Classification,
+    Email,
+    EmailStatus,
+    Intent,
+    JobStatus,
+    PipelineResult,
+    Usage,
+)
+from tests.fakes import FakeEmailRepository
+from tests.unit.test_services import ALICE, build
+
+MESSAGE = f"Agent pipeline failed: {DATABASE_AWAY}"
+
+
+class FlakyEmails(FakeEmailRepository):
+    """Every call raises ``DatabaseUnavailable`` while ``outage`` calls remain."""
+
+    outage = 0
+    attempts = 0
+
+    def _maybe_away(self) -> None:
+        self.attempts += 1
+        if self.outage:
+            self.outage -= 1
+            raise DatabaseUnavailable()
+
+    async def get(self, user_id: UUID, email_id: UUID) -> Email | None:
+        self._maybe_away()
+        return await super().get(user_id, email_id)
+
+    async def finish_claimed(
+        self,
+        email_id: UUID,
+        job_id: str,
+        result: PipelineResult | None,
+        error: str | None = None,
+    ) -> bool:
+        self._maybe_away()
+        return await super().finish_claimed(email_id, job_id, result, error)
+
+    async def release(self, job_id: str, ids: Collection[UUID] | None = None) -> int:
+        self._maybe_away()
+        return await super().release(job_id, ids)
+
+
+async def test_an_email_that_meets_the_database_away_fails_short_and_is_given_back() -> None:
+    world = build(emails=FlakyEmails)
+    emails = world.emails
+    assert isinstance(emails, FlakyEmails)
+    a, b = await world.inbox(2)
+    job = await world.service.submit_process(ALICE, [a, b])
+    # The read of ``a`` fails, then three tries to record its failure, then it is back.
+    emails.outage = 4
+    await world.runner.step(job.id, a)
+    assert emails.outage == 0
+    assert world.email(a).status is EmailStatus.NEEDS_REVIEW
+    assert world.email(a).last_error == MESSAGE
+    assert world.email(a).job_id is None
+    await world.run()
+    done = await world.job(job.id)
+    assert (done.status, done.succeeded, done.failed) == (JobStatus.COMPLETED, 1, 1)
+    assert [(e.email_id, e.error) for e in done.errors] == [(a, MESSAGE)]
+
+    again = await world.service.retry(ALICE, job.id)
+    await world.run()
+    redone = await world.job(again.id)
+    assert (redone.status, redone.succeeded, redone.failed) == (JobStatus.COMPLETED, 1, 0)
+    assert world.email(a).status is EmailStatus.DRAFTED and world.email(a).last_error is None
+
+
+async def test_a_result_that_could_not_be_saved_fails_the_email_and_keeps_its_usage() -> None:
+    world = build(emails=FlakyEmails)
+    emails = world.emails
+    assert isinstance(emails, FlakyEmails)
+    (a,) = await world.inbox(1)
+    spent = Usage(prompt_tokens=120, completion_tokens=30, cost_usd=0.0004)
+    world.classifier.answer(a, Classification(Intent.INQUIRY, 0.9, usage=spent))
+    job = await world.service.submit_process(ALICE, [a])
+
+    original = emails.finish_claimed
+    saves: list[PipelineResult | None] = []
+
+    async def away_for_the_result(
+        email_id: UUID, job_id: str, result: PipelineResult | None, error: str | None = None
+    ) -> bool:
+        saves.append(result)
+        if result is not None:
+            raise DatabaseUnavailable()
+        return await original(email_id, job_id, result, error)
+
+    emails.finish_claimed = away_for_the_result  # type: ignore[method-assign]
+    await world.run()
+    done = await world.job(job.id)
+    assert (done.status, [e.error for e in done.errors]) == (JobStatus.FAILED, [MESSAGE])
+    assert [s is None for s in saves] == [False, True]
+    assert done.usage.prompt_tokens >= 120  # the provider calls made are still counted
+    assert world.email(a).status is EmailStatus.NEEDS_REVIEW and world.email(a).job_id is None
