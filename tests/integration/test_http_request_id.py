@@ -43,7 +43,7 @@ async def test_an_incoming_well_formed_id_is_echoed_and_logged(
 async def test_a_malformed_id_is_replaced_by_a_fresh_one(
     client: AsyncTestClient[Any], incoming: str
 ) -> None:
-    response = await client.get("/health", headers={"X-Request-ID": incoming.encode("utf-8")})
+    response = await client.get("/health", headers={b"X-Request-ID": incoming.encode("utf-8")})
     assert response.status_code == 200
     echoed = response.headers["X-Request-ID"]
     assert echoed != incoming and len(echoed) == 32 and echoed.isalnum()

@@ -4,6 +4,7 @@ answers again, the job ends, and a retry runs them."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from uuid import UUID
 
@@ -18,7 +19,10 @@ from reasonflow.domain.model import (
     PipelineResult,
     Usage,
 )
-from tests.fakes import FakeEmailRepository
+from reasonflow.entrypoints.bootstrap import CLAIM_GRACE, wire
+from reasonflow.entrypoints.settings import Settings
+from tests.fakes import FakeClock, FakeEmailRepository, fake_adapters, make_email
+from tests.support import wait_for
 from tests.unit.test_services import ALICE, build
 
 MESSAGE = f"Agent pipeline failed: {DATABASE_AWAY}"
@@ -107,3 +111,32 @@ async def test_a_result_that_could_not_be_saved_fails_the_email_and_keeps_its_us
     assert [s is None for s in saves] == [False, True]
     assert done.usage.prompt_tokens >= 120  # the provider calls made are still counted
     assert world.email(a).status is EmailStatus.NEEDS_REVIEW and world.email(a).job_id is None
+
+
+async def test_a_claim_left_by_an_ended_job_is_released_by_the_periodic_round() -> None:
+    """One process (``JOB_STORE=memory``): no restart needed for a claim that a
+    job could not give back (the database stayed away longer than it waited)."""
+    clock = FakeClock()
+    adapters = fake_adapters(clock)
+    services = wire(adapters, Settings(recovery_interval_seconds=0.05))
+    emails = adapters.emails
+    assert isinstance(emails, FakeEmailRepository)
+    await services.lifecycle.start()
+    try:
+        email = make_email(ALICE, status=EmailStatus.DRAFTED)
+        await emails.add(email)
+        assert await emails.claim(ALICE, [email.id], "prc_00000000000000ff")  # no such job
+        # A fresh claim may belong to a submission whose job is not stored yet.
+        await asyncio.sleep(0.2)
+        assert emails.rows[email.id].status is EmailStatus.PROCESSING
+        clock.advance(CLAIM_GRACE.total_seconds() + 1)
+        released = await wait_for(
+            lambda: _status(emails, email.id), lambda s: s is EmailStatus.DRAFTED, timeout=5
+        )
+        assert released is EmailStatus.DRAFTED and emails.rows[email.id].job_id is None
+    finally:
+        await services.lifecycle.stop()
+
+
+async def _status(emails: FakeEmailRepository, email_id: UUID) -> EmailStatus:
+    return emails.rows[email_id].status
