@@ -140,3 +140,18 @@ async def test_a_claim_left_by_an_ended_job_is_released_by_the_periodic_round() 
 
 async def _status(emails: FakeEmailRepository, email_id: UUID) -> EmailStatus:
     return emails.rows[email_id].status
+
+
+async def test_a_classify_email_that_meets_the_database_away_waits_for_it_then_fails() -> None:
+    world = build(emails=FlakyEmails)
+    emails = world.emails
+    assert isinstance(emails, FlakyEmails)
+    a, b = await world.inbox(2)
+    job = await world.service.submit_classify(ALICE, [a, b])
+    emails.outage = 3  # the read, then two more tries while the slot is held
+    await world.runner.step(job.id, a)
+    assert emails.outage == 0, "the email's slot was given up before the database answered"
+    await world.run()
+    done = await world.job(job.id)
+    assert (done.status, done.succeeded, done.failed) == (JobStatus.COMPLETED, 1, 1)
+    assert [e.error for e in done.errors] == [f"Classification failed: {DATABASE_AWAY}"]

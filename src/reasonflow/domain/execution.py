@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -99,13 +100,11 @@ class JobExecution:
             log.warning("claim lost before the result was saved job=%s email=%s", job_id, email_id)
             await self.fail(job, email_id, LOST_CLAIM, lost.usage)
             return
-        except _NotSaved as unsaved:
+        except (_NotSaved, DatabaseUnavailable) as away:
             log.warning("database unavailable job=%s email=%s", job_id, email_id)
-            await self.fail(job, email_id, DATABASE_AWAY, unsaved.usage)
-            return
-        except DatabaseUnavailable:
-            log.warning("database unavailable job=%s email=%s", job_id, email_id)
-            await self.fail(job, email_id, DATABASE_AWAY)
+            await self._hold_while_away(job, email_id)
+            spent = away.usage if isinstance(away, _NotSaved) else None
+            await self.fail(job, email_id, DATABASE_AWAY, spent)
             return
         except ServiceUnavailable:
             # The shared state is away (Redis): the email has no outcome yet, and
@@ -188,6 +187,15 @@ class JobExecution:
         if not saved:
             raise _ClaimLost(result.usage)
         return result.usage
+
+    async def _hold_while_away(self, job: BatchJob, email_id: UUID) -> None:
+        """Keep the email's slot until the database answers (at most the patience),
+        so a job's remaining emails do not all fail during a short outage. A
+        process email waits in ``fail`` instead, while its failure is written."""
+        if job.kind is JobKind.PROCESS:
+            return
+        with contextlib.suppress(DatabaseUnavailable):
+            await self._when_database_answers(lambda: self._emails.get(job.user_id, email_id))
 
     async def _when_database_answers(self, write: Callable[[], Awaitable[T]]) -> T:
         """``write()``, tried again with backoff while the database is away, for
