@@ -15,7 +15,7 @@ from reasonflow.domain.errors import (
     JobNotFound,
     RateLimited,
 )
-from reasonflow.domain.model import BatchJob, JobKind, Page
+from reasonflow.domain.model import BatchJob, EmailOutcome, JobKind, Page
 from reasonflow.domain.ports import (
     Clock,
     EmailRepository,
@@ -116,7 +116,8 @@ class BatchService:
         unstarted = await self._runner.cancel(job)
         if unstarted and job.kind is JobKind.PROCESS:
             await self._emails.release(job_id, unstarted)
-        updated = await self._jobs.record_cancelled(job_id, unstarted, self._clock.now())
+        statuses = await self._emails.statuses(user_id, unstarted) if unstarted else None
+        updated = await self._jobs.record_cancelled(job_id, unstarted, self._clock.now(), statuses)
         for _ in unstarted:
             self._metrics.email_finished(job.kind, "cancelled")
         return updated or job
@@ -130,6 +131,10 @@ class BatchService:
         if not failed:
             raise JobConflict("Nothing failed in this job")
         return await self._submit(job.kind, user_id, failed, job.force, None)
+
+    async def outcomes(self, job: BatchJob, after: int) -> list[EmailOutcome]:
+        """The outcomes of ``job`` (one its owner has got) whose ``seq`` exceeds ``after``."""
+        return await self._jobs.outcomes(job.id, after) or []
 
     async def watch(self, job: BatchJob, heartbeat: float) -> AsyncIterator[BatchJob | None]:
         """Each new state of ``job`` until it finishes; None when ``heartbeat``
