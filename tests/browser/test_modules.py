@@ -47,6 +47,57 @@ def test_the_sse_parser_survives_any_chunking(page: Page) -> None:
     )
 
 
+def test_the_watcher_reopens_a_dropped_stream_where_it_left_off(page: Page) -> None:
+    """A stream cut after one email is opened again with Last-Event-ID; the second
+    answer repeats nothing, and the job is followed to its end without polling."""
+    seen = run(
+        page,
+        """async () => {
+            const { JobWatcher } = await import('/assets/watch.js');
+            const email = (id, seq) =>
+                `id: ${seq}\\nevent: email\\ndata: {"email_id":"${id}","outcome":"succeeded",` +
+                `"intent":"inquiry","status":"pending","error":null}\\n\\n`;
+            const progress = (seq, rev, status) =>
+                `id: ${seq}-${rev}\\nevent: progress\\ndata: {"job_id":"cls_x","status":"${status}"}\\n\\n`;
+            const answers = [
+                'retry: 2000\\n\\n' + progress(0, 1, 'processing') + email('a', 1),
+                email('b', 2) + progress(2, 3, 'completed'),
+            ];
+            const requests = [];
+            window.fetch = async (url, options) => {
+                requests.push({ url: String(url), lastEventId: options.headers['Last-Event-ID'] ?? null });
+                const text = answers.shift() ?? '';
+                const body = new ReadableStream({
+                    start(controller) {
+                        controller.enqueue(new TextEncoder().encode(text));
+                        controller.close();  // the connection drops here
+                    },
+                });
+                return new Response(body, { headers: { 'Content-Type': 'text/event-stream' } });
+            };
+            const emails = [];
+            const statuses = [];
+            await new Promise((resolve, reject) => {
+                const watcher = new JobWatcher('cls_x', {
+                    onEmail: (result) => emails.push(result.email_id),
+                    onStatus: (status) => {
+                        statuses.push(status.status);
+                        if (status.status === 'completed') resolve();
+                    },
+                    onGone: () => reject(new Error('gone')),
+                    onTimeout: () => reject(new Error('timeout')),
+                });
+                watcher.start();
+            });
+            return { emails, statuses, requests };
+        }""",
+    )
+    assert seen["emails"] == ["a", "b"]
+    assert seen["statuses"] == ["processing", "completed"]
+    assert [r["lastEventId"] for r in seen["requests"]] == [None, "1"]
+    assert all(r["url"].endswith("/status/cls_x/stream") for r in seen["requests"])
+
+
 def test_limits_warn_from_90_percent(page: Page) -> None:
     states = run(
         page,

@@ -102,12 +102,13 @@ export class ResultsList {
     open.addEventListener("click", () => this.handlers.onOpen(id));
     const facts = [INTENTS[intent], STATUSES[status]].filter(Boolean).join(" \u00b7 ");
     entry.node.className = `result result-${outcome}`;
-    entry.node.replaceChildren(
+    const parts = [
       open,
       el("span", { class: `badge outcome outcome-${outcome}`, text: OUTCOMES[outcome] ?? outcome }),
-      facts ? el("span", { class: "result-facts", text: facts }) : null,
-      error ? el("span", { class: "result-error", text: error }) : null,
-    );
+    ];
+    if (facts) parts.push(el("span", { class: "result-facts", text: facts }));
+    if (error) parts.push(el("span", { class: "result-error", text: error }));
+    entry.node.replaceChildren(...parts);
   }
 
   #summarise() {
