@@ -58,14 +58,16 @@ def test_the_watcher_reopens_a_dropped_stream_where_it_left_off(page: Page) -> N
                 `id: ${seq}\\nevent: email\\ndata: {"email_id":"${id}","outcome":"succeeded",` +
                 `"intent":"inquiry","status":"pending","error":null}\\n\\n`;
             const progress = (seq, rev, status) =>
-                `id: ${seq}-${rev}\\nevent: progress\\ndata: {"job_id":"cls_x","status":"${status}"}\\n\\n`;
+                `id: ${seq}-${rev}\\nevent: progress\\n` +
+                `data: {"job_id":"cls_x","status":"${status}"}\\n\\n`;
             const answers = [
                 'retry: 2000\\n\\n' + progress(0, 1, 'processing') + email('a', 1),
                 email('b', 2) + progress(2, 3, 'completed'),
             ];
             const requests = [];
             window.fetch = async (url, options) => {
-                requests.push({ url: String(url), lastEventId: options.headers['Last-Event-ID'] ?? null });
+                const lastEventId = options.headers['Last-Event-ID'] ?? null;
+                requests.push({ url: String(url), lastEventId });
                 const text = answers.shift() ?? '';
                 const body = new ReadableStream({
                     start(controller) {
