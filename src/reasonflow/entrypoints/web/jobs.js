@@ -43,12 +43,24 @@ export class JobsPanel {
     this.handlers = handlers;
     this.jobs = [];
     this.loading = null;
+    this.pending = null;
     $("jobs-refresh").addEventListener("click", () => this.load());
   }
 
-  /** Fetch the recent jobs and show them; resolves to the list (empty on failure). */
+  /**
+   * Fetch the recent jobs and show them; resolves to the list (empty on failure).
+   * A call while a fetch is in flight waits for it and then fetches once more,
+   * so a job submitted meanwhile is never missing.
+   */
   load() {
-    this.loading ??= api
+    if (this.loading) {
+      this.pending ??= this.loading.then(() => {
+        this.pending = null;
+        return this.load();
+      });
+      return this.pending;
+    }
+    this.loading = api
       .jobs(LIMIT)
       .then((page) => {
         this.jobs = page.items;
