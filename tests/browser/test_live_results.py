@@ -85,10 +85,17 @@ def test_the_modal_lists_each_email_as_it_lands_and_failures_first_at_the_end(
         ]
     )
 
-    # A result opens its email: the finished job's modal gives way to it.
-    results(page).get_by_role("button", name="\u201cMeeting next week?\u201d").click()
-    expect(modal).to_be_hidden()
+    # A result opens its email in the detail panel, above the modal.
+    meeting = results(page).get_by_role("button", name="\u201cMeeting next week?\u201d")
+    meeting.click()
     assert page.evaluate("() => window.opened") == [account.ids["Meeting next week?"]]
+    panel = page.get_by_role("dialog", name="Meeting next week?")
+    expect(panel).to_be_visible()
+    expect(panel.get_by_role("heading", name="Meeting next week?")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(modal).to_be_visible()
+    expect(meeting).to_be_focused()
 
 
 def test_when_polling_the_failures_are_listed_and_the_rest_counted(

@@ -1,6 +1,7 @@
 // Entry point: sign-in, the inbox, bulk submissions and following their jobs.
 
 import { api, session, whenUnauthorized } from "./api.js";
+import { DetailPanel } from "./detail.js";
 import { $, announce, plural } from "./dom.js";
 import { Inbox } from "./inbox.js";
 import { JobsPanel } from "./jobs.js";
@@ -16,7 +17,8 @@ const ACTIVE_JOB = "reasonflow.job";
 const TITLES = { classify: "Classifying", process: "Processing" };
 
 const selection = new Selection();
-const inbox = new Inbox(selection, { onError: showError, onRender: refreshToolbar });
+const inbox = new Inbox(selection, { onError: showError, onRender: refreshToolbar, onOpen: openEmail });
+const detail = new DetailPanel({ onChange: emailChanged, rowButton: (id) => inbox.rowButton(id) });
 const modal = new ProgressModal({ onCancel: cancelJob, onRetry: retryFailed, onClose: jobClosed, subjectOf, lookup });
 const jobs = new JobsPanel({ onOpen: (job) => follow(job, job.kind, titleOf(job)) });
 let watcher = null;
@@ -34,6 +36,17 @@ async function lookup(id) {
   } catch {
     return "";
   }
+}
+
+/** Open an email in the detail panel; next and previous walk the inbox page. */
+function openEmail(id) {
+  if (!session.token || !id) return;
+  detail.open(id, inbox.items.map((email) => email.id));
+}
+
+function emailChanged(email) {
+  inbox.known.set(email.id, email);
+  inbox.load();
 }
 
 function refreshToolbar() {
@@ -74,6 +87,7 @@ function showInbox() {
 function signOut(message = "") {
   watcher?.stop();
   watcher = null;
+  detail.close();
   modal.dismiss();
   jobs.clear();
   sessionStorage.removeItem(ACTIVE_JOB);
@@ -283,6 +297,9 @@ whenUnauthorized(() => {
 selection.onChange(refreshToolbar);
 $("signin-form").addEventListener("submit", signIn);
 $("sign-out").addEventListener("click", () => signOut());
+$("open-queue").addEventListener("click", () => detail.openQueue());
+// Any part of the page (the progress modal's per-email links) opens an email so.
+document.addEventListener("rf:open-email", (event) => openEmail(event.detail?.id));
 $("classify-selected").addEventListener("click", () => submit("classify"));
 $("process-selected").addEventListener("click", () => submit("process"));
 $("clear-selection").addEventListener("click", () => {

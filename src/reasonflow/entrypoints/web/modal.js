@@ -41,10 +41,11 @@ export class ProgressModal {
     $("modal-retry").addEventListener("click", () => this.#retry());
     this.results = new ResultsList(
       { list: $("result-list"), summary: $("result-summary"), section: $("results") },
-      { subjectOf: handlers.subjectOf, lookup: handlers.lookup, onOpen: (id) => this.#openEmail(id) },
+      { subjectOf: handlers.subjectOf, lookup: handlers.lookup, onOpen: openEmail },
     );
     document.addEventListener("keydown", (event) => {
-      if (this.isOpen) this.#key(event);
+      // A dialog shown above this one (the email detail panel) has the keys to itself.
+      if (this.isOpen && !event.target.closest?.("dialog[open]")) this.#key(event);
     });
   }
 
@@ -203,12 +204,6 @@ export class ProgressModal {
       list.append(el("li", {}, [subject, el("span", { class: "error-text", text: error.error })]));
     }
     this.shownErrors = Math.max(this.shownErrors, errors.length);
-  }
-
-  /** A finished job's modal gives way to the email; a running one stays open behind it. */
-  #openEmail(id) {
-    if (this.closable) this.close();
-    openEmail(id);
   }
 
   #cancel() {
