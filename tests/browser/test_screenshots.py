@@ -4,7 +4,8 @@ queue), taken from a real run over the demo inbox.
 The data and the moment are fixed so that a new run gives the same pictures:
 emails arrive at fixed times, and the modal is captured while the fifth email
 (marked ``[slow]`` at the end of its body, out of sight) holds the job at
-"Processing 4 of 8".
+"Processing 4 of 8" (the modal's four results so far in ``live-results.png``);
+``jobs-panel.png`` shows the two jobs once the second has finished.
 """
 
 from __future__ import annotations
@@ -80,10 +81,18 @@ def test_screenshots_of_the_inbox_and_the_modal(page: Page, server: ServerUnderT
     modal = dialog(page)
     expect(modal.locator("#modal-status")).to_have_text("Processing 4 of 8 emails...")
     expect(modal.locator("#count-failed")).to_have_text("1")
+    expect(modal.locator("#result-list li")).to_have_count(4)
     page.screenshot(path=IMAGES / "progress-modal.png", animations="disabled")
+    modal.screenshot(path=IMAGES / "live-results.png", animations="disabled")
 
     expect(modal.locator("#modal-status")).to_have_text("Done: 7 of 8 emails succeeded, 1 failed.")
     modal.get_by_role("button", name="Close").click()
+    panel = page.get_by_role("region", name="Recent jobs")
+    expect(panel.get_by_role("row").filter(has=page.get_by_role("button"))).to_have_count(2)
+    expect(panel).to_contain_text("8 of 8 emails done · 1 failed")
+    panel.scroll_into_view_if_needed()
+    page.mouse.move(0, 0)
+    panel.screenshot(path=IMAGES / "jobs-panel.png", animations="disabled")
 
 
 def test_screenshots_of_the_detail_panel_and_the_review_queue(

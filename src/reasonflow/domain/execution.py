@@ -12,7 +12,7 @@ from uuid import UUID
 
 from reasonflow.domain.errors import DatabaseUnavailable, ProviderError, ServiceUnavailable
 from reasonflow.domain.job_log import finished_now, job_finished
-from reasonflow.domain.model import BatchJob, Email, EmailStatus, JobKind, Usage
+from reasonflow.domain.model import BatchJob, Email, EmailStatus, Intent, JobKind, Usage
 from reasonflow.domain.ports import (
     AgentPipeline,
     Clock,
@@ -36,6 +36,10 @@ DATABASE_PATIENCE_SECONDS = 60.0
 #: A process email whose claim was taken from its job (released by recovery or
 #: another process) while the pipeline ran: nothing was written, so it did not succeed.
 LOST_CLAIM = "the email was released before its result was saved"
+
+
+#: What a finished email step reports: its usage, and the email's intent and status after it.
+_Done = tuple[Usage, Intent | None, EmailStatus | None]
 
 
 class JobExecution:
@@ -83,17 +87,18 @@ class JobExecution:
         if aborted is not None:
             await self.fail(job, email_id, aborted)
             return
+        email: Email | None = None
         try:
             email = await self._emails.get(job.user_id, email_id)
             if email is None:
                 await self.fail(job, email_id, "email no longer exists")
                 return
             if job.kind is JobKind.CLASSIFY:
-                usage = await self._classify(job, email)
+                usage, intent, status = await self._classify(job, email)
             else:
-                usage = await self._process(job, email)
+                usage, intent, status = await self._process(job, email)
         except _AlreadyFailed as failed:
-            await self._record(job, email_id, failed.message, None)
+            await self._record(job, email_id, failed.message, None, None, EmailStatus.NEEDS_REVIEW)
             self._metrics.email_finished(job.kind, "failed")
             return
         except _ClaimLost as lost:
@@ -113,7 +118,7 @@ class JobExecution:
         except ProviderError as exc:
             if exc.fatal:
                 self._aborted[job.id] = exc.reason
-            await self.fail(job, email_id, exc.reason, exc.usage)
+            await self.fail(job, email_id, exc.reason, exc.usage, email)
             return
         except Exception as exc:  # a bug: report it, keep the job going
             log.error(
@@ -121,30 +126,42 @@ class JobExecution:
             )
             await self.fail(job, email_id, UNEXPECTED)
             return
-        await self._record(job, email_id, None, usage)
+        await self._record(job, email_id, None, usage, intent, status)
         self._metrics.email_finished(job.kind, "succeeded")
 
     async def fail(
-        self, job: BatchJob, email_id: UUID, reason: str, usage: Usage | None = None
+        self,
+        job: BatchJob,
+        email_id: UUID,
+        reason: str,
+        usage: Usage | None = None,
+        email: Email | None = None,
     ) -> None:
-        """Record the email as failed; a process email goes to ``needs_review`` with the error."""
+        """Record the email as failed; a process email goes to ``needs_review`` with the error.
+
+        ``email``, when loaded, tells a classify failure's status (unchanged)."""
         message = f"{job.kind.failure_prefix}: {reason}"
+        status = email.status if email is not None and job.kind is JobKind.CLASSIFY else None
         if job.kind is JobKind.PROCESS:
             try:
-                await self._when_database_answers(
+                if await self._when_database_answers(
                     lambda: self._emails.finish_claimed(email_id, job.id, None, error=message)
-                )
+                ):
+                    status = EmailStatus.NEEDS_REVIEW
             except Exception as exc:
                 # Still claimed: startup recovery gives the email back later.
                 log.error("could not record failure job=%s error=%s", job.id, type(exc).__name__)
-        await self._record(job, email_id, message, usage)
+        await self._record(job, email_id, message, usage, None, status)
         self._metrics.email_finished(job.kind, "failed")
 
     async def _withdraw(self, job: BatchJob, email_id: UUID) -> None:
         if job.kind is JobKind.PROCESS:
             await self._when_database_answers(lambda: self._emails.release(job.id, [email_id]))
+        statuses = await self._when_database_answers(
+            lambda: self._emails.statuses(job.user_id, [email_id])
+        )
         now = self._clock.now()
-        updated = await self._jobs.record_cancelled(job.id, [email_id], now)
+        updated = await self._jobs.record_cancelled(job.id, [email_id], now, statuses)
         if updated is None or updated.is_finished:
             self._aborted.pop(job.id, None)
         if updated is not None and finished_now(updated, now):
@@ -152,31 +169,39 @@ class JobExecution:
         self._metrics.email_finished(job.kind, "cancelled")
 
     async def _record(
-        self, job: BatchJob, email_id: UUID, error: str | None, usage: Usage | None
+        self,
+        job: BatchJob,
+        email_id: UUID,
+        error: str | None,
+        usage: Usage | None,
+        intent: Intent | None,
+        status: EmailStatus | None,
     ) -> None:
         now = self._clock.now()
-        updated = await self._jobs.record(job.id, email_id, now, error=error, usage=usage)
+        updated = await self._jobs.record(
+            job.id, email_id, now, error=error, usage=usage, intent=intent, status=status
+        )
         if updated is None or updated.is_finished:
             self._aborted.pop(job.id, None)
         if updated is not None and finished_now(updated, now):
             job_finished(updated)
 
-    async def _classify(self, job: BatchJob, email: Email) -> Usage:
+    async def _classify(self, job: BatchJob, email: Email) -> _Done:
         if email.is_classified and not job.force:
-            return Usage()
+            return Usage(), email.intent, email.status
         started = time.perf_counter()
         result = await self._classifier.classify(email)
         self._metrics.provider_call(job.kind, time.perf_counter() - started)
         await self._emails.save_classification(email.id, result.intent, result.confidence)
-        return result.usage
+        return result.usage, result.intent, email.status
 
-    async def _process(self, job: BatchJob, email: Email) -> Usage:
+    async def _process(self, job: BatchJob, email: Email) -> _Done:
         if email.job_id != job.id:
             # Run again after its result was saved (a sweep re-ran the task of a
             # slow or lost worker): count what was saved, call no provider again.
             if email.status is EmailStatus.NEEDS_REVIEW and email.last_error:
                 raise _AlreadyFailed(email.last_error)
-            return Usage()
+            return Usage(), email.intent, email.status
         started = time.perf_counter()
         result = await self._pipeline.run(email)
         self._metrics.provider_call(job.kind, time.perf_counter() - started)
@@ -186,7 +211,7 @@ class JobExecution:
             raise _NotSaved(result.usage) from None
         if not saved:
             raise _ClaimLost(result.usage)
-        return result.usage
+        return result.usage, result.intent, result.status
 
     async def _hold_while_away(self, job: BatchJob, email_id: UUID) -> None:
         """Keep the email's slot until the database answers (at most the patience),

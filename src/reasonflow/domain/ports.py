@@ -6,7 +6,7 @@ it is defined. Adapters turn vendor exceptions into domain errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Coroutine, Sequence
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,6 +17,7 @@ from reasonflow.domain.model import (
     Classification,
     Draft,
     Email,
+    EmailOutcome,
     EmailStatus,
     Intent,
     JobKind,
@@ -183,13 +184,33 @@ class JobStore(Protocol):
         now: datetime,
         error: str | None = None,
         usage: Usage | None = None,
+        *,
+        intent: Intent | None = None,
+        status: EmailStatus | None = None,
     ) -> BatchJob | None:
-        """Record one email's outcome (idempotent per email); returns the job."""
+        """Record one email's outcome (idempotent per email); returns the job.
+
+        In the same atomic step the outcome joins the job's outcome log
+        (``outcomes``) with ``intent`` and ``status``, the email's after the job.
+        """
         ...
 
     async def record_cancelled(
-        self, job_id: str, email_ids: list[UUID], now: datetime
-    ) -> BatchJob | None: ...
+        self,
+        job_id: str,
+        email_ids: list[UUID],
+        now: datetime,
+        statuses: Mapping[UUID, EmailStatus] | None = None,
+    ) -> BatchJob | None:
+        """Count the emails without an outcome yet as cancelled (and log each, with
+        its status from ``statuses`` when given); marks the job cancel-requested."""
+        ...
+
+    async def outcomes(self, job_id: str, after: int) -> list[EmailOutcome] | None:
+        """The job's outcomes whose ``seq`` exceeds ``after``, in order; None when
+        the job is unknown or expired. Kept while the job runs and for
+        ``OUTCOME_LOG_TAIL`` (at most the retention) after it finishes; [] after that."""
+        ...
 
     async def start(self, job_id: str, now: datetime) -> BatchJob | None: ...
 

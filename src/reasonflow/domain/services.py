@@ -16,7 +16,7 @@ from reasonflow.domain.errors import (
     RateLimited,
 )
 from reasonflow.domain.job_log import finished_now, job_cancelled, job_finished, job_submitted
-from reasonflow.domain.model import BatchJob, JobKind, Page
+from reasonflow.domain.model import BatchJob, EmailOutcome, JobKind, Page
 from reasonflow.domain.ports import (
     Clock,
     EmailRepository,
@@ -117,8 +117,9 @@ class BatchService:
         unstarted = await self._runner.cancel(job)
         if unstarted and job.kind is JobKind.PROCESS:
             await self._emails.release(job_id, unstarted)
+        statuses = await self._emails.statuses(user_id, unstarted) if unstarted else None
         now = self._clock.now()
-        updated = await self._jobs.record_cancelled(job_id, unstarted, now)
+        updated = await self._jobs.record_cancelled(job_id, unstarted, now, statuses)
         for _ in unstarted:
             self._metrics.email_finished(job.kind, "cancelled")
         job_cancelled(updated or job, len(unstarted))
@@ -135,6 +136,10 @@ class BatchService:
         if not failed:
             raise JobConflict("Nothing failed in this job")
         return await self._submit(job.kind, user_id, failed, job.force, None)
+
+    async def outcomes(self, job: BatchJob, after: int) -> list[EmailOutcome]:
+        """The outcomes of ``job`` (one its owner has got) whose ``seq`` exceeds ``after``."""
+        return await self._jobs.outcomes(job.id, after) or []
 
     async def watch(self, job: BatchJob, heartbeat: float) -> AsyncIterator[BatchJob | None]:
         """Each new state of ``job`` until it finishes; None when ``heartbeat``

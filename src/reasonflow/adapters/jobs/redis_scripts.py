@@ -14,6 +14,11 @@ last argument: ``<prefix>user:<id>:active`` (unfinished jobs, a set) and
 change costs one round trip. Arguments are strings; times are ISO-8601 from
 the caller's clock. The scripts that change a job publish its new revision on ``<job
 key>:changed`` and answer the job's JSON (false when the job is gone).
+
+Each outcome counted is also pushed, in the same script, onto the job's
+outcome log ``<job key>:outcomes`` (a list of JSON entries ``{n, e, o, i, s,
+x}``: seq, email id, outcome, intent, status, error); the log gets a TTL of
+its own when the job finishes (``OUTCOME_LOG_TAIL``, at most the retention).
 """
 
 from __future__ import annotations
@@ -28,7 +33,12 @@ end
 local function is_finished(job)
   return job.status ~= 'queued' and job.status ~= 'processing'
 end
-local function after_outcome(job, now, expires_at, retention_ms)
+local function log_outcome(job, email, outcome, intent, status, err)
+  local seq = job.succeeded + job.failed + job.cancelled
+  local entry = {n = seq, e = email, o = outcome, i = intent, s = status, x = err}
+  redis.call('RPUSH', KEYS[1] .. ':outcomes', cjson.encode(entry))
+end
+local function after_outcome(job, now, expires_at, retention_ms, log_ttl_ms)
   if job.status == 'queued' then job.status = 'processing' end
   job.updated_at = now
   job.revision = job.revision + 1
@@ -46,6 +56,7 @@ local function after_outcome(job, now, expires_at, retention_ms)
   job.pending = {}
   redis.call('SREM', user_key(job, ':active'), job.id)
   redis.call('SREM', KEYS[2], job.id)
+  redis.call('PEXPIRE', KEYS[1] .. ':outcomes', tonumber(log_ttl_ms))
   -- The job, and the user's list once nothing of theirs is running, expire.
   job.ttl_ms = tonumber(retention_ms)
 end
@@ -100,7 +111,8 @@ return save(job)
 )
 
 #: ARGV: email id, now, error ('' for a success), prompt tokens, completion
-#: tokens, cost ('' when unpriced), expires_at (epoch s), retention (ms), prefix.
+#: tokens, cost ('' when unpriced), expires_at (epoch s), retention (ms),
+#: outcome log TTL (ms), intent ('' unknown), status ('' unknown), prefix.
 RECORD = (
     _COMMON
     + """
@@ -111,11 +123,17 @@ local email = ARGV[1]
 if is_finished(job) or job.pending[email] == nil then return raw end
 job.pending[email] = nil
 job.left = job.left - 1
+local function known(value)
+  if value == '' then return cjson.null end
+  return value
+end
 if ARGV[3] == '' then
   job.succeeded = job.succeeded + 1
+  log_outcome(job, email, 'succeeded', known(ARGV[10]), known(ARGV[11]), cjson.null)
 else
   job.failed = job.failed + 1
   table.insert(job.errors, {email_id = email, error = ARGV[3], at = ARGV[2]})
+  log_outcome(job, email, 'failed', known(ARGV[10]), known(ARGV[11]), ARGV[3])
 end
 job.prompt_tokens = job.prompt_tokens + tonumber(ARGV[4])
 job.completion_tokens = job.completion_tokens + tonumber(ARGV[5])
@@ -124,12 +142,13 @@ if ARGV[6] == '' or job.cost_usd == cjson.null then
 else
   job.cost_usd = job.cost_usd + tonumber(ARGV[6])
 end
-after_outcome(job, ARGV[2], ARGV[7], ARGV[8])
+after_outcome(job, ARGV[2], ARGV[7], ARGV[8], ARGV[9])
 return save(job)
 """
 )
 
-#: ARGV: email ids (JSON list), now, expires_at (epoch s), retention (ms), prefix.
+#: ARGV: email ids (JSON list), now, expires_at (epoch s), retention (ms),
+#: outcome log TTL (ms), statuses (JSON object: email id -> status), prefix.
 CANCEL = (
     _COMMON
     + """
@@ -138,17 +157,19 @@ if not raw then return false end
 local job = cjson.decode(raw)
 if is_finished(job) then return raw end
 local fresh = 0
+local statuses = cjson.decode(ARGV[6])
 for _, email in ipairs(cjson.decode(ARGV[1])) do
   if job.pending[email] ~= nil then
     job.pending[email] = nil
     fresh = fresh + 1
+    job.cancelled = job.cancelled + 1
+    log_outcome(job, email, 'cancelled', cjson.null, statuses[email] or cjson.null, cjson.null)
   end
 end
 if fresh == 0 and job.cancel_requested then return raw end
 job.cancel_requested = true
-job.cancelled = job.cancelled + fresh
 job.left = job.left - fresh
-after_outcome(job, ARGV[2], ARGV[3], ARGV[4])
+after_outcome(job, ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 return save(job)
 """
 )

@@ -9,7 +9,16 @@ from uuid import UUID
 import msgspec
 
 from reasonflow.domain.inbox import ImportReport
-from reasonflow.domain.model import BatchJob, Email, EmailStatus, Intent, JobKind, JobStatus
+from reasonflow.domain.model import (
+    BatchJob,
+    Email,
+    EmailOutcome,
+    EmailStatus,
+    Intent,
+    JobKind,
+    JobStatus,
+    Outcome,
+)
 
 Address = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
@@ -181,6 +190,20 @@ class JobOut(msgspec.Struct):
                 job.usage.prompt_tokens, job.usage.completion_tokens, job.usage.cost_usd
             ),
         )
+
+
+class EmailEventOut(msgspec.Struct):
+    """The data of a status stream's ``email`` event: one email's outcome."""
+
+    email_id: UUID
+    outcome: Outcome
+    intent: Intent | None
+    status: EmailStatus | None
+    error: str | None
+
+    @classmethod
+    def of(cls, outcome: EmailOutcome) -> EmailEventOut:
+        return cls(outcome.email_id, outcome.outcome, outcome.intent, outcome.status, outcome.error)
 
 
 class JobPage(msgspec.Struct):

@@ -98,8 +98,14 @@ export const api = {
   submit: (kind, ids) =>
     call(`${BATCH}/${kind}`, { method: "POST", body: { email_ids: ids }, headers: { "Idempotency-Key": newKey() } }),
   status: (jobId, signal) => call(`${BATCH}/status/${encodeURIComponent(jobId)}`, { signal }),
-  stream: (jobId, signal) =>
-    send(`${BATCH}/status/${encodeURIComponent(jobId)}/stream`, { signal, accept: "text/event-stream" }),
+  /** The status stream; `lastEventId` resumes after the last event received (no email twice). */
+  stream: (jobId, signal, lastEventId = "") =>
+    send(`${BATCH}/status/${encodeURIComponent(jobId)}/stream`, {
+      signal,
+      accept: "text/event-stream",
+      headers: lastEventId ? { "Last-Event-ID": lastEventId } : {},
+    }),
+  jobs: (limit = 10) => call(`${BATCH}/jobs?limit=${limit}`),
   cancel: (jobId) => call(`${BATCH}/${encodeURIComponent(jobId)}/cancel`, { method: "POST" }),
   retry: (jobId) => call(`${BATCH}/${encodeURIComponent(jobId)}/retry`, { method: "POST" }),
 };

@@ -4,6 +4,7 @@ import { api, session, whenUnauthorized } from "./api.js";
 import { DetailPanel } from "./detail.js";
 import { $, announce, plural } from "./dom.js";
 import { Inbox } from "./inbox.js";
+import { JobsPanel } from "./jobs.js";
 import { describeError } from "./messages.js";
 import { ProgressModal } from "./modal.js";
 import { hideNotice, showNotice } from "./notice.js";
@@ -19,6 +20,7 @@ const selection = new Selection();
 const inbox = new Inbox(selection, { onError: showError, onRender: refreshToolbar, onOpen: openEmail });
 const detail = new DetailPanel({ onChange: emailChanged, rowButton: (id) => inbox.rowButton(id) });
 const modal = new ProgressModal({ onCancel: cancelJob, onRetry: retryFailed, onClose: jobClosed, subjectOf, lookup });
+const jobs = new JobsPanel({ onOpen: (job) => follow(job, job.kind, titleOf(job)) });
 let watcher = null;
 let submitting = false;
 
@@ -76,7 +78,10 @@ function showInbox() {
   refreshToolbar();
   $("inbox-title").focus();
   inbox.load();
-  resumeActiveJob();
+  const resumed = resumeActiveJob();
+  jobs.load().then(async (recent) => {
+    if (!(await resumed)) offerRunningJob(recent);
+  });
 }
 
 function signOut(message = "") {
@@ -84,6 +89,7 @@ function signOut(message = "") {
   watcher = null;
   detail.close();
   modal.dismiss();
+  jobs.clear();
   sessionStorage.removeItem(ACTIVE_JOB);
   session.clear();
   selection.clear();
@@ -138,7 +144,8 @@ async function submit(kind) {
   refreshToolbar();
   try {
     const accepted = await api.submit(kind, selection.ids());
-    follow(accepted, kind, `${TITLES[kind]} ${plural(accepted.total, "email")}`);
+    follow(accepted, kind, titleOf({ kind, total: accepted.total }));
+    jobs.load();
   } catch (error) {
     showError(error);
   } finally {
@@ -147,25 +154,47 @@ async function submit(kind) {
   }
 }
 
-/** Open the modal on a job and follow it until it finishes. */
+function titleOf(job) {
+  return `${TITLES[job.kind]} ${plural(job.total, "email")}`;
+}
+
+/**
+ * Open the modal on a job and follow it until it finishes. A finished job is
+ * read once more (its stream replays the per-email results it still keeps).
+ */
 function follow(job, kind, title) {
   watcher?.stop();
   watcher = null;
+  hideNotice();
   modal.open(job, title);
-  if (FINISHED.has(job.status)) {
-    jobFinished(job);
-    return;
+  if (!FINISHED.has(job.status)) {
+    sessionStorage.setItem(ACTIVE_JOB, JSON.stringify({ job_id: job.job_id, kind, title }));
   }
-  sessionStorage.setItem(ACTIVE_JOB, JSON.stringify({ job_id: job.job_id, kind, title }));
   watch(job.job_id);
+}
+
+/** A job of this user still runs, but no tab follows it here: offer to show it. */
+function offerRunningJob(recent) {
+  const running = recent.find((job) => !FINISHED.has(job.status));
+  if (!running || modal.isOpen) return;
+  showNotice(
+    {
+      title: "A job is still running",
+      text: `${titleOf(running)}: ${running.processed} of ${running.total} done so far.`,
+      action: { label: "Show progress", ids: running },
+    },
+    { tone: "info", onAction: (job) => follow(job, job.kind, titleOf(job)) },
+  );
 }
 
 function watch(jobId) {
   watcher = new JobWatcher(jobId, {
     onStatus: (status) => {
       modal.update(status);
+      jobs.update(status);
       if (FINISHED.has(status.status)) jobFinished(status);
     },
+    onEmail: (result) => modal.email(result),
     onGone: () => {
       sessionStorage.removeItem(ACTIVE_JOB);
       modal.detach({
@@ -201,6 +230,7 @@ function jobFinished(job) {
   watcher?.stop();
   sessionStorage.removeItem(ACTIVE_JOB);
   inbox.load();
+  jobs.load();
 }
 
 async function cancelJob(jobId) {
@@ -245,15 +275,17 @@ function jobClosed() {
   refreshToolbar();
 }
 
-/** After a reload: reopen the modal on the job this tab was following. */
+/** After a reload: reopen the modal on the job this tab was following; true if it did. */
 async function resumeActiveJob() {
   const saved = JSON.parse(sessionStorage.getItem(ACTIVE_JOB) ?? "null");
-  if (!saved?.job_id) return;
+  if (!saved?.job_id) return false;
   try {
     const status = await api.status(saved.job_id);
     follow(status, saved.kind, saved.title);
+    return true;
   } catch {
     sessionStorage.removeItem(ACTIVE_JOB);
+    return false;
   }
 }
 
