@@ -47,6 +47,120 @@ def test_the_sse_parser_survives_any_chunking(page: Page) -> None:
     )
 
 
+def test_the_watcher_reopens_a_dropped_stream_where_it_left_off(page: Page) -> None:
+    """A stream cut after one email is opened again with Last-Event-ID; the second
+    answer repeats nothing, and the job is followed to its end without polling."""
+    seen = run(
+        page,
+        """async () => {
+            const { JobWatcher } = await import('/assets/watch.js');
+            const email = (id, seq) =>
+                `id: ${seq}\\nevent: email\\ndata: {"email_id":"${id}","outcome":"succeeded",` +
+                `"intent":"inquiry","status":"pending","error":null}\\n\\n`;
+            const progress = (seq, rev, status) =>
+                `id: ${seq}-${rev}\\nevent: progress\\n` +
+                `data: {"job_id":"cls_x","status":"${status}"}\\n\\n`;
+            const answers = [
+                'retry: 2000\\n\\n' + progress(0, 1, 'processing') + email('a', 1),
+                email('b', 2) + progress(2, 3, 'completed'),
+            ];
+            const requests = [];
+            window.fetch = async (url, options) => {
+                const lastEventId = options.headers['Last-Event-ID'] ?? null;
+                requests.push({ url: String(url), lastEventId });
+                const text = answers.shift() ?? '';
+                const body = new ReadableStream({
+                    start(controller) {
+                        controller.enqueue(new TextEncoder().encode(text));
+                        controller.close();  // the connection drops here
+                    },
+                });
+                return new Response(body, { headers: { 'Content-Type': 'text/event-stream' } });
+            };
+            const emails = [];
+            const statuses = [];
+            await new Promise((resolve, reject) => {
+                const watcher = new JobWatcher('cls_x', {
+                    onEmail: (result) => emails.push(result.email_id),
+                    onStatus: (status) => {
+                        statuses.push(status.status);
+                        if (status.status === 'completed') resolve();
+                    },
+                    onGone: () => reject(new Error('gone')),
+                    onTimeout: () => reject(new Error('timeout')),
+                });
+                watcher.start();
+            });
+            return { emails, statuses, requests };
+        }""",
+    )
+    assert seen["emails"] == ["a", "b"]
+    assert seen["statuses"] == ["processing", "completed"]
+    assert [r["lastEventId"] for r in seen["requests"]] == [None, "1"]
+    assert all(r["url"].endswith("/status/cls_x/stream") for r in seen["requests"])
+
+
+def test_a_job_polled_to_its_end_after_its_stream_dropped_catches_up_its_emails(
+    page: Page,
+) -> None:
+    """The stream cannot be reopened (404): polling follows the job to its end,
+    then one stream read with Last-Event-ID brings the email events missed."""
+    seen = run(
+        page,
+        """async () => {
+            const { JobWatcher } = await import('/assets/watch.js');
+            const email = (id, seq) =>
+                `id: ${seq}\\nevent: email\\ndata: {"email_id":"${id}","outcome":"failed",` +
+                `"intent":null,"status":"needs_review","error":"x"}\\n\\n`;
+            const sse = (text) => new Response(
+                new ReadableStream({
+                    start(controller) {
+                        controller.enqueue(new TextEncoder().encode(text));
+                        controller.close();
+                    },
+                }),
+                { headers: { 'Content-Type': 'text/event-stream' } },
+            );
+            const json = (status, body) => new Response(JSON.stringify(body), {
+                status, headers: { 'Content-Type': 'application/json' },
+            });
+            const answers = [
+                () => sse(email('a', 1)),
+                () => json(404, { detail: 'Not Found' }),
+                () => json(200, { job_id: 'prc_x', status: 'completed' }),
+                () => sse(email('b', 2) + 'id: 2-3\\nevent: progress\\ndata: {}\\n\\n'),
+            ];
+            const requests = [];
+            window.fetch = async (url, options) => {
+                const path = String(url).replace(/^.*\\/batch\\//, '');
+                requests.push([path, options.headers['Last-Event-ID'] ?? null]);
+                return answers.shift()();
+            };
+            const emails = [];
+            await new Promise((resolve, reject) => {
+                const watcher = new JobWatcher('prc_x', {
+                    onEmail: (result) => {
+                        emails.push(result.email_id);
+                        if (emails.length === 2) resolve();
+                    },
+                    onStatus: () => {},
+                    onGone: () => reject(new Error('gone')),
+                    onTimeout: () => reject(new Error('timeout')),
+                });
+                watcher.start();
+            });
+            return { emails, requests };
+        }""",
+    )
+    assert seen["emails"] == ["a", "b"]
+    assert seen["requests"] == [
+        ["status/prc_x/stream", None],
+        ["status/prc_x/stream", "1"],
+        ["status/prc_x", None],
+        ["status/prc_x/stream", "1"],
+    ]
+
+
 def test_limits_warn_from_90_percent(page: Page) -> None:
     states = run(
         page,

@@ -17,7 +17,18 @@ import pytest
 from reasonflow.adapters.jobs.memory import InMemoryJobStore
 from reasonflow.adapters.jobs.redis_store import RedisJobStore
 from reasonflow.domain.errors import InvalidCursor, TooManyActiveJobs
-from reasonflow.domain.model import BatchJob, CancelReason, JobKind, JobStatus, Usage
+from reasonflow.domain.model import (
+    OUTCOME_LOG_TAIL,
+    BatchJob,
+    CancelReason,
+    EmailOutcome,
+    EmailStatus,
+    Intent,
+    JobKind,
+    JobStatus,
+    Outcome,
+    Usage,
+)
 from reasonflow.domain.ports import JobStore
 from tests.fakes import FakeClock
 from tests.redis_support import connect, delete_prefix, new_prefix
@@ -297,7 +308,7 @@ async def test_a_budget_is_kept_and_reached_by_the_summed_cost(
     assert second is not None and second.over_budget
     assert (second.usage.llm_calls, second.usage.llm_calls_saved) == (2, 1)
 
-    done = await store.record_cancelled(job.id, [c], clock.advance(1), CancelReason.BUDGET)
+    done = await store.record_cancelled(job.id, [c], clock.advance(1), reason=CancelReason.BUDGET)
 
     assert done is not None
     assert (done.status, done.cancel_reason, done.cancelled) == (
@@ -315,8 +326,8 @@ async def test_the_first_cancel_reason_stands(store: JobStore, clock: FakeClock)
     await store.create(job, 10)
     a, b, c = job.email_ids
 
-    await store.record_cancelled(job.id, [a], clock.now(), CancelReason.USER)
-    await store.record_cancelled(job.id, [b], clock.now(), CancelReason.BUDGET)
+    await store.record_cancelled(job.id, [a], clock.now(), reason=CancelReason.USER)
+    await store.record_cancelled(job.id, [b], clock.now(), reason=CancelReason.BUDGET)
     running = await store.get(job.id)
     assert running is not None and running.cancel_reason is CancelReason.USER
     done = await store.record(job.id, c, clock.now())
@@ -389,3 +400,123 @@ async def test_concurrent_outcomes_from_two_handles_each_count_once(
     assert (done.status, done.succeeded, done.revision) == (JobStatus.COMPLETED, 40, 40)
     assert done.usage == Usage(40, 40, 20.0)
     assert await first.unfinished_ids() == set()
+
+
+async def test_each_outcome_is_logged_once_in_order_with_what_the_job_knew(
+    store: JobStore, clock: FakeClock
+) -> None:
+    job = new_job(clock, size=3)
+    await store.create(job, 10)
+    a, b, c = job.email_ids
+    await store.record(job.id, b, clock.now(), intent=Intent.INQUIRY, status=EmailStatus.DRAFTED)
+    await store.record(job.id, b, clock.now(), intent=Intent.SPAM)  # a repeat: not logged
+    failure = "Agent pipeline failed: provider timed out"
+    await store.record(job.id, a, clock.now(), error=failure, status=EmailStatus.NEEDS_REVIEW)
+
+    logged = await store.outcomes(job.id, 0)
+
+    assert logged == [
+        EmailOutcome(1, b, Outcome.SUCCEEDED, Intent.INQUIRY, EmailStatus.DRAFTED),
+        EmailOutcome(2, a, Outcome.FAILED, None, EmailStatus.NEEDS_REVIEW, failure),
+    ]
+    assert await store.outcomes(job.id, 1) == logged[1:]
+    assert await store.outcomes(job.id, 2) == []
+    await store.record(job.id, c, clock.now())
+    assert await store.outcomes(job.id, 2) == [EmailOutcome(3, c, Outcome.SUCCEEDED)]
+    assert await store.outcomes("cls_0000000000000000", 0) is None
+
+
+async def test_cancelled_emails_are_logged_with_their_status_after_the_outcomes_before(
+    store: JobStore, clock: FakeClock
+) -> None:
+    job = new_job(clock, size=4)
+    await store.create(job, 10)
+    a, b, c, d = job.email_ids
+    await store.record(job.id, a, clock.now(), status=EmailStatus.PENDING)
+
+    await store.record_cancelled(job.id, [a, b, c, b], clock.now(), {b: EmailStatus.APPROVED})
+    await store.record_cancelled(job.id, [b, c], clock.now())  # nothing new
+    done = await store.record(job.id, d, clock.now(), error="Classification failed: x")
+
+    assert done is not None and done.status is JobStatus.CANCELLED
+    logged = await store.outcomes(job.id, 0)
+    assert logged is not None
+    assert [(o.seq, o.email_id, o.outcome, o.status) for o in logged] == [
+        (1, a, Outcome.SUCCEEDED, EmailStatus.PENDING),
+        (2, b, Outcome.CANCELLED, EmailStatus.APPROVED),
+        (3, c, Outcome.CANCELLED, None),
+        (4, d, Outcome.FAILED, None),
+    ]
+
+
+async def test_a_budget_stop_logs_each_email_it_withdraws_and_names_the_reason(
+    store: JobStore, clock: FakeClock
+) -> None:
+    now = clock.now()
+    kind = JobKind.CLASSIFY
+    ids = tuple(uuid.uuid4() for _ in range(3))
+    job = BatchJob(kind.new_job_id(), kind, USER, ids, now, now, max_cost_usd=0.01)
+    await store.create(job, 10)
+    a, b, c = ids
+    spent = Usage(100, 10, 0.02, llm_calls=1)
+    first = await store.record(
+        job.id, a, now, usage=spent, intent=Intent.COMPLAINT, status=EmailStatus.PENDING
+    )
+    assert first is not None and first.over_budget
+
+    await store.record_cancelled(
+        job.id, [b], now, {b: EmailStatus.PENDING}, reason=CancelReason.BUDGET
+    )
+    done = await store.record_cancelled(job.id, [c], clock.advance(1), reason=CancelReason.USER)
+
+    assert done is not None
+    assert (done.status, done.cancel_reason, done.cancelled) == (
+        JobStatus.CANCELLED,
+        CancelReason.BUDGET,
+        2,
+    )
+    logged = await store.outcomes(job.id, 0)
+    assert logged is not None
+    assert [(o.seq, o.email_id, o.outcome, o.intent, o.status) for o in logged] == [
+        (1, a, Outcome.SUCCEEDED, Intent.COMPLAINT, EmailStatus.PENDING),
+        (2, b, Outcome.CANCELLED, None, EmailStatus.PENDING),
+        (3, c, Outcome.CANCELLED, None, None),
+    ]
+
+
+async def test_a_finished_jobs_outcomes_are_kept_for_the_tail_then_dropped(
+    store: JobStore, clock: FakeClock
+) -> None:
+    job = new_job(clock, size=2)
+    await store.create(job, 10)
+    await finish(store, job, clock)
+
+    clock.advance(OUTCOME_LOG_TAIL.total_seconds() - 1)
+    kept = await store.outcomes(job.id, 0)
+    assert kept is not None and [o.seq for o in kept] == [1, 2]
+    clock.advance(2)
+    assert await store.outcomes(job.id, 0) == [], "dropped, while the job itself is kept"
+    assert await store.get(job.id) is not None
+    clock.advance(RETENTION.total_seconds())
+    assert await store.outcomes(job.id, 0) is None
+
+
+async def test_concurrent_outcomes_from_two_handles_get_one_seq_each(
+    twins: tuple[JobStore, JobStore], clock: FakeClock
+) -> None:
+    first, second = twins
+    job = new_job(clock, size=30)
+    ids = job.email_ids
+    await first.create(job, 10)
+    reports = [
+        handle.record(job.id, email_id, clock.now())
+        for email_id in ids
+        for handle in (first, second)
+    ]
+
+    await asyncio.gather(*reports)
+
+    logged = await second.outcomes(job.id, 0)
+    assert logged is not None
+    assert [o.seq for o in logged] == list(range(1, 31))
+    assert sorted(o.email_id for o in logged) == sorted(ids)

@@ -23,8 +23,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield running
 
 
-def stream_states(url: str, user: User, job_id: str) -> list[dict[str, object]]:
-    """Every ``progress`` event of a job's stream until it closes."""
+def stream_states(
+    url: str, user: User, job_id: str, emails: list[dict[str, object]] | None = None
+) -> list[dict[str, object]]:
+    """Every ``progress`` event of a job's stream until it closes (and every
+    ``email`` event's data in ``emails``, when given)."""
     states = []
     with (
         httpx.Client(base_url=url, headers=user.headers, timeout=60) as client,
@@ -37,6 +40,8 @@ def stream_states(url: str, user: User, job_id: str) -> list[dict[str, object]]:
                 event = line.partition(":")[2].strip()
             elif line.startswith("data:") and event == "progress":
                 states.append(json.loads(line.partition(":")[2]))
+            elif line.startswith("data:") and event == "email" and emails is not None:
+                emails.append(json.loads(line.partition(":")[2]))
     return states
 
 
@@ -52,7 +57,8 @@ def test_a_job_submitted_on_one_api_is_followed_to_the_end_on_the_other(
     job_id = accepted.json()["job_id"]
     elsewhere = alice.on(second)
 
-    states = stream_states(second, elsewhere, job_id)
+    emails: list[dict[str, object]] = []
+    states = stream_states(second, elsewhere, job_id, emails)
     polled = elsewhere.finished(job_id)
 
     assert states[-1]["status"] == "completed", cluster.logs()
@@ -60,6 +66,9 @@ def test_a_job_submitted_on_one_api_is_followed_to_the_end_on_the_other(
     assert (polled["status"], polled["succeeded"], polled["total"]) == ("completed", 12, 12)
     assert alice.status(job_id) == polled
     assert all(e["intent"] for e in alice.emails())
+    # The workers' outcomes, logged in Redis, reach the other API's stream, each once.
+    assert sorted(str(e["email_id"]) for e in emails) == sorted(ids)
+    assert {e["outcome"] for e in emails} == {"succeeded"}
 
 
 def test_a_worker_killed_mid_job_loses_no_email_and_counts_none_twice(cluster: Cluster) -> None:

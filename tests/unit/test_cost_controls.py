@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -20,6 +21,7 @@ from reasonflow.domain.model import (
     Intent,
     JobKind,
     JobStatus,
+    Outcome,
     Usage,
 )
 from reasonflow.domain.ports import CostModel, EmailStep, ModelCall
@@ -95,8 +97,9 @@ class World:
 
 @pytest.mark.parametrize("kind", list(JobKind))
 async def test_a_job_stops_starting_emails_once_its_cost_reaches_the_budget(
-    kind: JobKind,
+    kind: JobKind, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="reasonflow.jobs")
     world = World()
     ids = await world.inbox([f"Question {n}" for n in range(5)])
     batch = world.services.batch
@@ -115,6 +118,16 @@ async def test_a_job_stops_starting_emails_once_its_cost_reaches_the_budget(
     assert EmailStatus.PROCESSING not in statuses
     if kind is JobKind.PROCESS:
         assert statuses[3:] == [EmailStatus.PENDING, EmailStatus.PENDING]
+    # The stream's outcome log has every email, the withdrawn ones last.
+    logged = await world.jobs.outcomes(job.id, 0)
+    assert logged is not None
+    assert [(o.email_id, o.outcome) for o in logged] == [
+        *((i, Outcome.SUCCEEDED) for i in ids[:3]),
+        *((i, Outcome.CANCELLED) for i in ids[3:]),
+    ]
+    assert [o.status for o in logged[3:]] == [EmailStatus.PENDING, EmailStatus.PENDING]
+    finished = [r for r in caplog.records if r.getMessage() == "job finished"]
+    assert [r.__dict__["fields"]["cancel_reason"] for r in finished] == ["budget"]
 
 
 async def test_a_cancel_by_its_owner_says_so() -> None:

@@ -30,6 +30,7 @@ from reasonflow.domain.model import (
     Intent,
     JobKind,
     JobStatus,
+    Outcome,
     PipelineResult,
     Usage,
 )
@@ -714,3 +715,70 @@ async def test_a_process_email_run_again_after_its_result_was_saved_is_not_redon
     assert (done.status, done.succeeded, done.failed) == (JobStatus.COMPLETED, 1, 1)
     assert [e.error for e in done.errors] == ["Agent pipeline failed: provider timed out"]
     assert world.classifier.calls == [ok, failing], "no provider call was made twice"
+
+
+# -- the outcome log (what the status stream sends per email) ----------------------
+
+
+async def test_each_process_outcome_carries_the_intent_and_status_it_left() -> None:
+    world = build()
+    ok, spam, broken = await world.inbox(3)
+    world.classifier.answer(spam, Classification(Intent.SPAM, 0.95))
+    world.drafter.fail(broken, "provider timed out")
+    job = await world.service.submit_process(ALICE, [ok, spam, broken])
+    await world.run()
+
+    logged = await world.service.outcomes(await world.job(job.id), 0)
+
+    assert [(o.seq, o.email_id, o.outcome, o.intent, o.status, o.error) for o in logged] == [
+        (1, ok, Outcome.SUCCEEDED, Intent.INQUIRY, EmailStatus.DRAFTED, None),
+        (2, spam, Outcome.SUCCEEDED, Intent.SPAM, EmailStatus.REJECTED, None),
+        (
+            3,
+            broken,
+            Outcome.FAILED,
+            None,
+            EmailStatus.NEEDS_REVIEW,
+            "Agent pipeline failed: provider timed out",
+        ),
+    ]
+
+
+async def test_a_classify_outcome_keeps_the_status_and_a_failure_has_no_intent() -> None:
+    world = build()
+    done_one, failing = await world.inbox(2, status=EmailStatus.APPROVED)
+    world.classifier.fail(failing, "API rate limit exceeded")
+    job = await world.service.submit_classify(ALICE, [done_one, failing])
+    await world.run()
+
+    logged = await world.service.outcomes(await world.job(job.id), 0)
+
+    assert [(o.outcome, o.intent, o.status) for o in logged] == [
+        (Outcome.SUCCEEDED, Intent.INQUIRY, EmailStatus.APPROVED),
+        (Outcome.FAILED, None, EmailStatus.APPROVED),
+    ]
+
+
+async def test_cancelled_emails_are_logged_with_the_status_they_went_back_to() -> None:
+    # A queue that cannot withdraw (the step counts them), and one that can (cancel does).
+    world = build(runner=QueueRunner)
+    ids = await world.inbox(3, status=EmailStatus.DRAFTED)
+    world_b = build(runner=FakeRunner)
+    ids_b = await world_b.inbox(2, status=EmailStatus.NEEDS_REVIEW)
+    job = await world.service.submit_process(ALICE, ids)
+    job_b = await world_b.service.submit_process(ALICE, ids_b)
+    await world.runner.step(job.id, ids[0])
+
+    await world.service.cancel(ALICE, job.id)
+    await world.run()
+    await world_b.service.cancel(ALICE, job_b.id)
+
+    logged = await world.service.outcomes(await world.job(job.id), 1)
+    assert [(o.seq, o.outcome, o.status) for o in logged] == [
+        (2, Outcome.CANCELLED, EmailStatus.DRAFTED),
+        (3, Outcome.CANCELLED, EmailStatus.DRAFTED),
+    ]
+    logged_b = await world_b.service.outcomes(await world_b.job(job_b.id), 0)
+    assert [(o.email_id, o.outcome, o.status) for o in logged_b] == [
+        (i, Outcome.CANCELLED, EmailStatus.NEEDS_REVIEW) for i in ids_b
+    ]

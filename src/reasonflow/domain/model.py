@@ -10,7 +10,7 @@ import dataclasses
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -165,6 +165,39 @@ class JobError:
     email_id: UUID
     error: str
     timestamp: datetime
+
+
+class Outcome(StrEnum):
+    """How one email of a job ended."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+#: A finished job keeps its per-email outcomes this long (at most its own
+#: retention): long enough for a stream client to reconnect and catch up, short
+#: enough that a retained job stays small (docs/benchmarks.md, row 6).
+OUTCOME_LOG_TAIL = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailOutcome:
+    """One email's result in a job, as the status stream reports it (DESIGN §11).
+
+    ``seq`` is the job's count of outcomes (processed + cancelled) once this one
+    was counted: 1, 2, … in the order they were recorded, so a client resumes
+    after the last ``seq`` it saw. ``status`` is the email's status after the
+    job touched it and ``intent`` the intent the job gave it; either is None
+    when the job does not know it (a failure leaves no intent).
+    """
+
+    seq: int
+    email_id: UUID
+    outcome: Outcome
+    intent: Intent | None = None
+    status: EmailStatus | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

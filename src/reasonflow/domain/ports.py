@@ -6,7 +6,7 @@ it is defined. Adapters turn vendor exceptions into domain errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Coroutine, Sequence
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,6 +18,7 @@ from reasonflow.domain.model import (
     Classification,
     Draft,
     Email,
+    EmailOutcome,
     EmailStatus,
     Intent,
     JobKind,
@@ -38,6 +39,9 @@ class Clock(Protocol):
 class EmailFilter:
     status: EmailStatus | None = None
     intent: Intent | None = None
+    thread_id: str | None = None
+    #: Oldest first instead of newest first (the review queue walks them so).
+    oldest_first: bool = False
 
 
 class EmailRepository(Protocol):
@@ -50,7 +54,8 @@ class EmailRepository(Protocol):
     async def page(
         self, user_id: UUID, filters: EmailFilter, limit: int, cursor: str | None
     ) -> Page[Email]:
-        """Newest first by ``received_at``; keyset-paginated (the cursor is opaque)."""
+        """Newest first by ``received_at`` (oldest first when the filter says so);
+        keyset-paginated (the cursor is opaque)."""
         ...
 
     async def statuses(self, user_id: UUID, ids: Sequence[UUID]) -> dict[UUID, EmailStatus]:
@@ -234,8 +239,15 @@ class JobStore(Protocol):
         now: datetime,
         error: str | None = None,
         usage: Usage | None = None,
+        *,
+        intent: Intent | None = None,
+        status: EmailStatus | None = None,
     ) -> BatchJob | None:
-        """Record one email's outcome (idempotent per email); returns the job."""
+        """Record one email's outcome (idempotent per email); returns the job.
+
+        In the same atomic step the outcome joins the job's outcome log
+        (``outcomes``) with ``intent`` and ``status``, the email's after the job.
+        """
         ...
 
     async def record_cancelled(
@@ -243,10 +255,20 @@ class JobStore(Protocol):
         job_id: str,
         email_ids: list[UUID],
         now: datetime,
+        statuses: Mapping[UUID, EmailStatus] | None = None,
+        *,
         reason: CancelReason | None = None,
     ) -> BatchJob | None:
-        """Count emails that never started as cancelled; the job will end
-        ``cancelled``, for the first ``reason`` given (``BatchJob.record_cancelled``)."""
+        """Count the emails without an outcome yet as cancelled (and log each, with
+        its status from ``statuses`` when given); marks the job cancel-requested.
+        The job will end ``cancelled``, for the first ``reason`` given
+        (``BatchJob.record_cancelled``)."""
+        ...
+
+    async def outcomes(self, job_id: str, after: int) -> list[EmailOutcome] | None:
+        """The job's outcomes whose ``seq`` exceeds ``after``, in order; None when
+        the job is unknown or expired. Kept while the job runs and for
+        ``OUTCOME_LOG_TAIL`` (at most the retention) after it finishes; [] after that."""
         ...
 
     async def start(self, job_id: str, now: datetime) -> BatchJob | None: ...

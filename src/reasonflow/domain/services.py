@@ -17,7 +17,8 @@ from reasonflow.domain.errors import (
     JobNotFound,
     RateLimited,
 )
-from reasonflow.domain.model import BatchJob, CancelReason, JobKind, Page
+from reasonflow.domain.job_log import finished_now, job_cancelled, job_finished, job_submitted
+from reasonflow.domain.model import BatchJob, CancelReason, EmailOutcome, JobKind, Page
 from reasonflow.domain.ports import (
     Clock,
     CostModel,
@@ -131,11 +132,16 @@ class BatchService:
         unstarted = await self._runner.cancel(job)
         if unstarted and job.kind is JobKind.PROCESS:
             await self._emails.release(job_id, unstarted)
+        statuses = await self._emails.statuses(user_id, unstarted) if unstarted else None
+        now = self._clock.now()
         updated = await self._jobs.record_cancelled(
-            job_id, unstarted, self._clock.now(), CancelReason.USER
+            job_id, unstarted, now, statuses, reason=CancelReason.USER
         )
         for _ in unstarted:
             self._metrics.email_finished(job.kind, "cancelled")
+        job_cancelled(updated or job, len(unstarted))
+        if updated is not None and finished_now(updated, now):
+            job_finished(updated)
         return updated or job
 
     async def retry(self, user_id: UUID, job_id: str) -> BatchJob:
@@ -149,6 +155,10 @@ class BatchService:
         # A retry is a job of its own, with the budget the first one had.
         order = _Order(job.kind, tuple(failed), job.force, job.max_cost_usd)
         return await self._submit(user_id, order, None)
+
+    async def outcomes(self, job: BatchJob, after: int) -> list[EmailOutcome]:
+        """The outcomes of ``job`` (one its owner has got) whose ``seq`` exceeds ``after``."""
+        return await self._jobs.outcomes(job.id, after) or []
 
     async def watch(self, job: BatchJob, heartbeat: float) -> AsyncIterator[BatchJob | None]:
         """Each new state of ``job`` until it finishes; None when ``heartbeat``
@@ -220,6 +230,7 @@ class BatchService:
             await self._claim_and_create(job)
         await self._start(job)
         self._metrics.job_submitted(kind)
+        job_submitted(job)
         return job
 
     async def _claim_and_create(self, job: BatchJob) -> None:

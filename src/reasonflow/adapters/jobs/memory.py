@@ -6,13 +6,23 @@ import asyncio
 import contextlib
 import heapq
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from reasonflow.adapters.jobs.cursor import decode_cursor, encode_cursor
 from reasonflow.domain.errors import TooManyActiveJobs
-from reasonflow.domain.model import BatchJob, CancelReason, Page, Usage
+from reasonflow.domain.model import (
+    OUTCOME_LOG_TAIL,
+    BatchJob,
+    CancelReason,
+    EmailOutcome,
+    EmailStatus,
+    Intent,
+    Outcome,
+    Page,
+    Usage,
+)
 from reasonflow.domain.ports import Clock, JobStore
 
 
@@ -22,6 +32,7 @@ class InMemoryJobStore(JobStore):
     Eviction keeps a min-heap of expiry times, so a sweep costs O(k log n) for
     the k jobs that expire, never a scan of every job. Sweeps run on every
     access, and the composition root sweeps periodically in the background.
+    Each job's outcome log goes the same way, ``OUTCOME_LOG_TAIL`` after it finishes.
     """
 
     def __init__(
@@ -37,6 +48,9 @@ class InMemoryJobStore(JobStore):
         self._retention = retention
         self._jobs: dict[str, BatchJob] = {}
         self._expiry: list[tuple[datetime, str]] = []
+        self._outcomes: dict[str, list[EmailOutcome]] = {}
+        self._log_tail = min(retention, OUTCOME_LOG_TAIL)
+        self._log_expiry: list[tuple[datetime, str]] = []
         self._finished: set[str] = set()
         self._active: defaultdict[UUID, int] = defaultdict(int)
         # Per user, job ids in creation order: listing is newest first.
@@ -71,14 +85,22 @@ class InMemoryJobStore(JobStore):
         now: datetime,
         error: str | None = None,
         usage: Usage | None = None,
+        *,
+        intent: Intent | None = None,
+        status: EmailStatus | None = None,
     ) -> BatchJob | None:
         job = self._jobs.get(job_id)
         if job is None:
             return None
         if error is None:
-            job.record_success(email_id, now, usage or Usage())
+            counted = job.record_success(email_id, now, usage or Usage())
         else:
-            job.record_failure(email_id, error, now, usage or Usage())
+            counted = job.record_failure(email_id, error, now, usage or Usage())
+        if counted:
+            outcome = Outcome.SUCCEEDED if error is None else Outcome.FAILED
+            self._log(job).append(
+                EmailOutcome(self._seq(job), email_id, outcome, intent, status, error)
+            )
         self._after_change(job)
         return job
 
@@ -87,14 +109,29 @@ class InMemoryJobStore(JobStore):
         job_id: str,
         email_ids: list[UUID],
         now: datetime,
+        statuses: Mapping[UUID, EmailStatus] | None = None,
+        *,
         reason: CancelReason | None = None,
     ) -> BatchJob | None:
         job = self._jobs.get(job_id)
         if job is None:
             return None
+        pending = set(job.pending_ids())
+        fresh = [i for i in dict.fromkeys(email_ids) if i in pending]
         job.record_cancelled(email_ids, now, reason)
+        log = self._log(job)
+        first = self._seq(job) - len(fresh) + 1
+        for n, email_id in enumerate(fresh):
+            status = (statuses or {}).get(email_id)
+            log.append(EmailOutcome(first + n, email_id, Outcome.CANCELLED, status=status))
         self._after_change(job)
         return job
+
+    async def outcomes(self, job_id: str, after: int) -> list[EmailOutcome] | None:
+        self.sweep()
+        if job_id not in self._jobs:
+            return None
+        return self._outcomes.get(job_id, [])[max(after, 0) :]
 
     async def list_for_user(self, user_id: UUID, limit: int, cursor: str | None) -> Page[BatchJob]:
         self.sweep()
@@ -141,6 +178,7 @@ class InMemoryJobStore(JobStore):
         while self._expiry and self._expiry[0][0] <= now:
             _, job_id = heapq.heappop(self._expiry)
             job = self._jobs.pop(job_id, None)
+            self._outcomes.pop(job_id, None)
             self._finished.discard(job_id)
             self._notify(job_id)
             if job is not None:
@@ -148,7 +186,16 @@ class InMemoryJobStore(JobStore):
                 if not self._by_user[job.user_id]:
                     del self._by_user[job.user_id]
                 evicted += 1
+        while self._log_expiry and self._log_expiry[0][0] <= now:
+            self._outcomes.pop(heapq.heappop(self._log_expiry)[1], None)
         return evicted
+
+    def _log(self, job: BatchJob) -> list[EmailOutcome]:
+        return self._outcomes.setdefault(job.id, [])
+
+    @staticmethod
+    def _seq(job: BatchJob) -> int:
+        return job.processed + job.cancelled
 
     def _notify(self, job_id: str) -> None:
         watch = self._changed.pop(job_id, None)
@@ -163,7 +210,9 @@ class InMemoryJobStore(JobStore):
         self._active[job.user_id] -= 1
         if self._active[job.user_id] <= 0:
             del self._active[job.user_id]
-        heapq.heappush(self._expiry, (job.completed_at.astimezone(UTC) + self._retention, job.id))
+        completed = job.completed_at.astimezone(UTC)
+        heapq.heappush(self._expiry, (completed + self._retention, job.id))
+        heapq.heappush(self._log_expiry, (completed + self._log_tail, job.id))
         if self._on_finished is not None:
             self._on_finished(job)
 

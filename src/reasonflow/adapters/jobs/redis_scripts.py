@@ -14,6 +14,11 @@ last argument: ``<prefix>user:<id>:active`` (unfinished jobs, a set) and
 change costs one round trip. Arguments are strings; times are ISO-8601 from
 the caller's clock. The scripts that change a job publish its new revision on ``<job
 key>:changed`` and answer the job's JSON (false when the job is gone).
+
+Each outcome counted is also pushed, in the same script, onto the job's
+outcome log ``<job key>:outcomes`` (a list of JSON entries ``{n, e, o, i, s,
+x}``: seq, email id, outcome, intent, status, error); the log gets a TTL of
+its own when the job finishes (``OUTCOME_LOG_TAIL``, at most the retention).
 """
 
 from __future__ import annotations
@@ -28,7 +33,12 @@ end
 local function is_finished(job)
   return job.status ~= 'queued' and job.status ~= 'processing'
 end
-local function after_outcome(job, now, expires_at, retention_ms)
+local function log_outcome(job, email, outcome, intent, status, err)
+  local seq = job.succeeded + job.failed + job.cancelled
+  local entry = {n = seq, e = email, o = outcome, i = intent, s = status, x = err}
+  redis.call('RPUSH', KEYS[1] .. ':outcomes', cjson.encode(entry))
+end
+local function after_outcome(job, now, expires_at, retention_ms, log_ttl_ms)
   if job.status == 'queued' then job.status = 'processing' end
   job.updated_at = now
   job.revision = job.revision + 1
@@ -46,6 +56,7 @@ local function after_outcome(job, now, expires_at, retention_ms)
   job.pending = {}
   redis.call('SREM', user_key(job, ':active'), job.id)
   redis.call('SREM', KEYS[2], job.id)
+  redis.call('PEXPIRE', KEYS[1] .. ':outcomes', tonumber(log_ttl_ms))
   -- The job, and the user's list once nothing of theirs is running, expire.
   job.ttl_ms = tonumber(retention_ms)
 end
@@ -101,7 +112,8 @@ return save(job)
 
 #: ARGV: email id, now, error ('' for a success), prompt tokens, completion
 #: tokens, cost ('' when unpriced), llm calls, llm calls saved, expires_at
-#: (epoch s), retention (ms), prefix.
+#: (epoch s), retention (ms), outcome log TTL (ms), intent ('' unknown),
+#: status ('' unknown), prefix.
 RECORD = (
     _COMMON
     + """
@@ -112,11 +124,17 @@ local email = ARGV[1]
 if is_finished(job) or job.pending[email] == nil then return raw end
 job.pending[email] = nil
 job.left = job.left - 1
+local function known(value)
+  if value == '' then return cjson.null end
+  return value
+end
 if ARGV[3] == '' then
   job.succeeded = job.succeeded + 1
+  log_outcome(job, email, 'succeeded', known(ARGV[12]), known(ARGV[13]), cjson.null)
 else
   job.failed = job.failed + 1
   table.insert(job.errors, {email_id = email, error = ARGV[3], at = ARGV[2]})
+  log_outcome(job, email, 'failed', known(ARGV[12]), known(ARGV[13]), ARGV[3])
 end
 job.prompt_tokens = job.prompt_tokens + tonumber(ARGV[4])
 job.completion_tokens = job.completion_tokens + tonumber(ARGV[5])
@@ -128,13 +146,14 @@ end
 -- Jobs stored before these counters existed have none yet.
 job.llm_calls = (tonumber(job.llm_calls) or 0) + tonumber(ARGV[7])
 job.llm_calls_saved = (tonumber(job.llm_calls_saved) or 0) + tonumber(ARGV[8])
-after_outcome(job, ARGV[2], ARGV[9], ARGV[10])
+after_outcome(job, ARGV[2], ARGV[9], ARGV[10], ARGV[11])
 return save(job)
 """
 )
 
 #: ARGV: email ids (JSON list), now, reason ('' for none), expires_at (epoch s),
-#: retention (ms), prefix. The first cancellation gives the job its reason.
+#: retention (ms), outcome log TTL (ms), statuses (JSON object: email id ->
+#: status), prefix. The first cancellation gives the job its reason.
 CANCEL = (
     _COMMON
     + """
@@ -143,18 +162,20 @@ if not raw then return false end
 local job = cjson.decode(raw)
 if is_finished(job) then return raw end
 local fresh = 0
+local statuses = cjson.decode(ARGV[7])
 for _, email in ipairs(cjson.decode(ARGV[1])) do
   if job.pending[email] ~= nil then
     job.pending[email] = nil
     fresh = fresh + 1
+    job.cancelled = job.cancelled + 1
+    log_outcome(job, email, 'cancelled', cjson.null, statuses[email] or cjson.null, cjson.null)
   end
 end
 if fresh == 0 and job.cancel_requested then return raw end
 if not job.cancel_requested and ARGV[3] ~= '' then job.cancel_reason = ARGV[3] end
 job.cancel_requested = true
-job.cancelled = job.cancelled + fresh
 job.left = job.left - fresh
-after_outcome(job, ARGV[2], ARGV[4], ARGV[5])
+after_outcome(job, ARGV[2], ARGV[4], ARGV[5], ARGV[6])
 return save(job)
 """
 )

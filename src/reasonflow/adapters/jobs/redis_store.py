@@ -10,7 +10,9 @@ published on ``<job key>:changed``, so any process can stream any job.
 
 Retention: a finished job's key gets a TTL of ``retention`` and the job also
 carries ``expires_at``; the store hides a job whose ``expires_at`` has passed
-on its own clock even before Redis drops the key. Nothing scans all jobs.
+on its own clock even before Redis drops the key. Nothing scans all jobs. The
+job's outcome log (``<job key>:outcomes``) is hidden and dropped the same way
+``OUTCOME_LOG_TAIL`` after the job finishes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -32,11 +34,16 @@ from reasonflow.adapters.jobs.redis_errors import unavailable_when_down
 from reasonflow.adapters.jobs.redis_reads import FinishedJobs, Kept
 from reasonflow.domain.errors import TooManyActiveJobs
 from reasonflow.domain.model import (
+    OUTCOME_LOG_TAIL,
     BatchJob,
     CancelReason,
+    EmailOutcome,
+    EmailStatus,
+    Intent,
     JobError,
     JobKind,
     JobStatus,
+    Outcome,
     Page,
     Usage,
 )
@@ -63,6 +70,7 @@ class RedisJobStore(JobStore):
         self._finished = FinishedJobs()
         self._clock = clock
         self._retention = retention
+        self._log_tail = min(retention, OUTCOME_LOG_TAIL)
         self._prefix = prefix
         self._create = redis.register_script(lua.CREATE)
         self._start = redis.register_script(lua.START)
@@ -115,12 +123,16 @@ class RedisJobStore(JobStore):
         now: datetime,
         error: str | None = None,
         usage: Usage | None = None,
+        *,
+        intent: Intent | None = None,
+        status: EmailStatus | None = None,
     ) -> BatchJob | None:
         spent = usage or Usage()
         cost = "" if spent.cost_usd is None else repr(spent.cost_usd)
         args = [str(email_id), now.isoformat(), error or "", spent.prompt_tokens]
         args += [spent.completion_tokens, cost, spent.llm_calls, spent.llm_calls_saved]
         args += self._expiry(now)
+        args += [intent.value if intent else "", status.value if status else ""]
         return await self._change(self._record, job_id, args)
 
     @unavailable_when_down
@@ -129,11 +141,28 @@ class RedisJobStore(JobStore):
         job_id: str,
         email_ids: list[UUID],
         now: datetime,
+        statuses: Mapping[UUID, EmailStatus] | None = None,
+        *,
         reason: CancelReason | None = None,
     ) -> BatchJob | None:
         ids = json.dumps([str(i) for i in email_ids])
-        args = [ids, now.isoformat(), reason.value if reason else "", *self._expiry(now)]
+        known = json.dumps({str(i): s.value for i, s in (statuses or {}).items()})
+        args = [ids, now.isoformat(), reason.value if reason else "", *self._expiry(now), known]
         return await self._change(self._cancel, job_id, args)
+
+    @unavailable_when_down
+    async def outcomes(self, job_id: str, after: int) -> list[EmailOutcome] | None:
+        key = self._job_key(job_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(key)
+            pipe.lrange(f"{key}:outcomes", max(after, 0), -1)
+            raw, entries = await pipe.execute()
+        job = self._visible(raw)
+        if job is None:
+            return None
+        if job.completed_at is not None and job.completed_at + self._log_tail <= self._clock.now():
+            return []
+        return [_outcome(_DECODE(entry)) for entry in entries]
 
     @unavailable_when_down
     async def list_for_user(self, user_id: UUID, limit: int, cursor: str | None) -> Page[BatchJob]:
@@ -203,9 +232,14 @@ class RedisJobStore(JobStore):
         return self._visible(raw)
 
     def _expiry(self, now: datetime) -> list[str]:
-        """``expires_at`` (epoch seconds, this store's clock) and the TTL in ms."""
+        """``expires_at`` (epoch seconds, this store's clock), the TTL in ms and
+        the outcome log's TTL in ms."""
         expires = now.astimezone(UTC) + self._retention
-        return [repr(expires.timestamp()), str(int(self._retention.total_seconds() * 1000))]
+        return [
+            repr(expires.timestamp()),
+            str(int(self._retention.total_seconds() * 1000)),
+            str(int(self._log_tail.total_seconds() * 1000)),
+        ]
 
     def _visible(self, raw: str | bytes | None) -> BatchJob | None:
         found = self._decoded(raw)
@@ -261,6 +295,18 @@ def _dump(job: BatchJob) -> str:
             "cancel_reason": job.cancel_reason.value if job.cancel_reason else None,
             "revision": job.revision,
         }
+    )
+
+
+def _outcome(data: dict[str, Any]) -> EmailOutcome:
+    intent, status = data.get("i"), data.get("s")
+    return EmailOutcome(
+        seq=int(data["n"]),
+        email_id=UUID(data["e"]),
+        outcome=Outcome(data["o"]),
+        intent=None if intent is None else Intent(intent),
+        status=None if status is None else EmailStatus(status),
+        error=data.get("x"),
     )
 
 

@@ -21,6 +21,7 @@ from reasonflow.entrypoints.http.controllers import AUTHENTICATED
 from reasonflow.entrypoints.http.dto import (
     AcceptedOut,
     ClassifyIn,
+    EmailEventOut,
     EstimateOut,
     JobOut,
     JobPage,
@@ -34,6 +35,14 @@ IdempotencyKey = Annotated[
         min_length=1,
         max_length=255,
         description="Replays within 24 h return the first job; another body → 422.",
+    ),
+]
+LastEventId = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Last-Event-ID",
+        pattern=r"^[0-9]{1,9}(-[0-9]{1,12})?$",
+        description="Resume after this event: the stream repeats no email event up to it.",
     ),
 ]
 #: Clients reconnecting to a closed stream wait this long (ms) first.
@@ -119,12 +128,15 @@ class BatchController(Controller):
         services: NamedDependency[Services],
         user_id: NamedDependency[UUID],
         state: State,
+        last_event_id: LastEventId = None,
     ) -> ServerSentEvent:
-        """One ``progress`` event with the status body per change; closes when finished."""
+        """One ``email`` event per finished email and one ``progress`` event with the
+        status body per change; closes when finished. Resumes after ``Last-Event-ID``."""
         job = await services.batch.status(user_id, _job_id(job_id))
         heartbeat: float = state.settings.stream_heartbeat_seconds
+        seen = int(last_event_id.partition("-")[0]) if last_event_id else 0
         return ServerSentEvent(
-            _events(services, job, heartbeat),
+            _events(services, job, heartbeat, seen),
             retry_duration=STREAM_RETRY_MS,
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
@@ -160,11 +172,20 @@ class BatchController(Controller):
 
 
 async def _events(
-    services: Services, job: BatchJob, heartbeat: float
+    services: Services, job: BatchJob, heartbeat: float, seen: int
 ) -> AsyncIterator[ServerSentEventMessage]:
+    """Event ids: an email event's is its outcome's ``seq``; a progress event's is
+    ``<last seq sent>-<revision>``. Either way the number before the dash is
+    where a reconnecting client resumes."""
     async for state in services.batch.watch(job, heartbeat):
         if state is None:
             yield ServerSentEventMessage(comment="keep-alive", data=None)
             continue
+        # The log holds every outcome the state counts (both are written in one
+        # atomic step), so the email events come before the progress that counts them.
+        for outcome in await services.batch.outcomes(job, seen):
+            body = msgspec.json.encode(EmailEventOut.of(outcome)).decode()
+            yield ServerSentEventMessage(event="email", data=body, id=outcome.seq)
+            seen = max(seen, outcome.seq)
         body = msgspec.json.encode(JobOut.of(state)).decode()
-        yield ServerSentEventMessage(event="progress", data=body, id=state.revision)
+        yield ServerSentEventMessage(event="progress", data=body, id=f"{seen}-{state.revision}")

@@ -14,10 +14,12 @@ from reasonflow.domain.model import (
     BatchJob,
     CancelReason,
     Email,
+    EmailOutcome,
     EmailStatus,
     Intent,
     JobKind,
     JobStatus,
+    Outcome,
 )
 
 Address = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
@@ -229,6 +231,20 @@ class JobOut(msgspec.Struct):
             cancel_reason=job.cancel_reason,
             max_cost_usd=job.max_cost_usd,
         )
+
+
+class EmailEventOut(msgspec.Struct):
+    """The data of a status stream's ``email`` event: one email's outcome."""
+
+    email_id: UUID
+    outcome: Outcome
+    intent: Intent | None
+    status: EmailStatus | None
+    error: str | None
+
+    @classmethod
+    def of(cls, outcome: EmailOutcome) -> EmailEventOut:
+        return cls(outcome.email_id, outcome.outcome, outcome.intent, outcome.status, outcome.error)
 
 
 class JobPage(msgspec.Struct):

@@ -1,8 +1,10 @@
 // Entry point: sign-in, the inbox, bulk submissions and following their jobs.
 
 import { api, session, whenUnauthorized } from "./api.js";
+import { DetailPanel } from "./detail.js";
 import { $, announce, plural } from "./dom.js";
 import { Inbox } from "./inbox.js";
+import { JobsPanel } from "./jobs.js";
 import { describeError } from "./messages.js";
 import { ProgressModal } from "./modal.js";
 import { hideNotice, showNotice } from "./notice.js";
@@ -16,8 +18,10 @@ const TITLES = { classify: "Classifying", process: "Processing" };
 
 const selection = new Selection();
 const estimates = new EstimatePanel((kind, ids, signal) => api.estimate(kind, ids, signal));
-const inbox = new Inbox(selection, { onError: showError, onRender: refreshToolbar });
+const inbox = new Inbox(selection, { onError: showError, onRender: refreshToolbar, onOpen: openEmail });
+const detail = new DetailPanel({ onChange: emailChanged, rowButton: (id) => inbox.rowButton(id) });
 const modal = new ProgressModal({ onCancel: cancelJob, onRetry: retryFailed, onClose: jobClosed, subjectOf, lookup });
+const jobs = new JobsPanel({ onOpen: (job) => follow(job, job.kind, titleOf(job)) });
 let watcher = null;
 let submitting = false;
 
@@ -33,6 +37,17 @@ async function lookup(id) {
   } catch {
     return "";
   }
+}
+
+/** Open an email in the detail panel; next and previous walk the inbox page. */
+function openEmail(id) {
+  if (!session.token || !id) return;
+  detail.open(id, inbox.items.map((email) => email.id));
+}
+
+function emailChanged(email) {
+  inbox.known.set(email.id, email);
+  inbox.load();
 }
 
 function refreshToolbar() {
@@ -64,13 +79,18 @@ function showInbox() {
   refreshToolbar();
   $("inbox-title").focus();
   inbox.load();
-  resumeActiveJob();
+  const resumed = resumeActiveJob();
+  jobs.load().then(async (recent) => {
+    if (!(await resumed)) offerRunningJob(recent);
+  });
 }
 
 function signOut(message = "") {
   watcher?.stop();
   watcher = null;
+  detail.close();
   modal.dismiss();
+  jobs.clear();
   sessionStorage.removeItem(ACTIVE_JOB);
   session.clear();
   selection.clear();
@@ -127,7 +147,8 @@ async function submit(kind) {
   refreshToolbar();
   try {
     const accepted = await api.submit(kind, selection.ids(), budget);
-    follow(accepted, kind, `${TITLES[kind]} ${plural(accepted.total, "email")}`);
+    follow(accepted, kind, titleOf({ kind, total: accepted.total }));
+    jobs.load();
   } catch (error) {
     showError(error);
   } finally {
@@ -136,25 +157,47 @@ async function submit(kind) {
   }
 }
 
-/** Open the modal on a job and follow it until it finishes. */
+function titleOf(job) {
+  return `${TITLES[job.kind]} ${plural(job.total, "email")}`;
+}
+
+/**
+ * Open the modal on a job and follow it until it finishes. A finished job is
+ * read once more (its stream replays the per-email results it still keeps).
+ */
 function follow(job, kind, title) {
   watcher?.stop();
   watcher = null;
+  hideNotice();
   modal.open(job, title);
-  if (FINISHED.has(job.status)) {
-    jobFinished(job);
-    return;
+  if (!FINISHED.has(job.status)) {
+    sessionStorage.setItem(ACTIVE_JOB, JSON.stringify({ job_id: job.job_id, kind, title }));
   }
-  sessionStorage.setItem(ACTIVE_JOB, JSON.stringify({ job_id: job.job_id, kind, title }));
   watch(job.job_id);
+}
+
+/** A job of this user still runs, but no tab follows it here: offer to show it. */
+function offerRunningJob(recent) {
+  const running = recent.find((job) => !FINISHED.has(job.status));
+  if (!running || modal.isOpen) return;
+  showNotice(
+    {
+      title: "A job is still running",
+      text: `${titleOf(running)}: ${running.processed} of ${running.total} done so far.`,
+      action: { label: "Show progress", ids: running },
+    },
+    { tone: "info", onAction: (job) => follow(job, job.kind, titleOf(job)) },
+  );
 }
 
 function watch(jobId) {
   watcher = new JobWatcher(jobId, {
     onStatus: (status) => {
       modal.update(status);
+      jobs.update(status);
       if (FINISHED.has(status.status)) jobFinished(status);
     },
+    onEmail: (result) => modal.email(result),
     onGone: () => {
       sessionStorage.removeItem(ACTIVE_JOB);
       modal.detach({
@@ -191,6 +234,7 @@ function jobFinished(job) {
   sessionStorage.removeItem(ACTIVE_JOB);
   inbox.load();
   estimates.update(selection.ids()); // classified emails cost nothing to classify again
+  jobs.load();
 }
 
 async function cancelJob(jobId) {
@@ -235,15 +279,17 @@ function jobClosed() {
   refreshToolbar();
 }
 
-/** After a reload: reopen the modal on the job this tab was following. */
+/** After a reload: reopen the modal on the job this tab was following; true if it did. */
 async function resumeActiveJob() {
   const saved = JSON.parse(sessionStorage.getItem(ACTIVE_JOB) ?? "null");
-  if (!saved?.job_id) return;
+  if (!saved?.job_id) return false;
   try {
     const status = await api.status(saved.job_id);
     follow(status, saved.kind, saved.title);
+    return true;
   } catch {
     sessionStorage.removeItem(ACTIVE_JOB);
+    return false;
   }
 }
 
@@ -256,6 +302,9 @@ selection.onChange(refreshToolbar);
 selection.onChange(() => estimates.update(selection.ids()));
 $("signin-form").addEventListener("submit", signIn);
 $("sign-out").addEventListener("click", () => signOut());
+$("open-queue").addEventListener("click", () => detail.openQueue());
+// Any part of the page (the progress modal's per-email links) opens an email so.
+document.addEventListener("rf:open-email", (event) => openEmail(event.detail?.id));
 $("classify-selected").addEventListener("click", () => submit("classify"));
 $("process-selected").addEventListener("click", () => submit("process"));
 $("clear-selection").addEventListener("click", () => {

@@ -15,6 +15,7 @@ export const STATUSES = {
   drafted: "Drafted",
   needs_review: "Needs review",
   approved: "Approved",
+  sending: "Sending",
   sent: "Sent",
   rejected: "Rejected",
 };

@@ -4,6 +4,7 @@
 
 import { $, announce, el, plural, quoted } from "./dom.js";
 import { percent } from "./format.js";
+import { openEmail, ResultsList } from "./results.js";
 import { FINISHED } from "./watch.js";
 
 const FOCUSABLE = "button, summary, [href], input, select, textarea, [tabindex]:not([tabindex='-1'])";
@@ -41,8 +42,13 @@ export class ProgressModal {
     $("modal-close").addEventListener("click", () => this.close());
     $("modal-cancel").addEventListener("click", () => this.#cancel());
     $("modal-retry").addEventListener("click", () => this.#retry());
+    this.results = new ResultsList(
+      { list: $("result-list"), summary: $("result-summary"), section: $("results") },
+      { subjectOf: handlers.subjectOf, lookup: handlers.lookup, onOpen: openEmail },
+    );
     document.addEventListener("keydown", (event) => {
-      if (this.isOpen) this.#key(event);
+      // A dialog shown above this one (the email detail panel) has the keys to itself.
+      if (this.isOpen && !event.target.closest?.("dialog[open]")) this.#key(event);
     });
   }
 
@@ -69,6 +75,7 @@ export class ProgressModal {
     $("modal-title").textContent = title;
     $("error-list").replaceChildren();
     $("error-details").open = false;
+    this.results.reset();
     this.note(null);
     this.#render();
     this.root.hidden = false;
@@ -81,11 +88,19 @@ export class ProgressModal {
   update(job) {
     if (!this.job || job.job_id !== this.job.job_id) return;
     const wasClosable = this.closable;
+    const wasFinished = this.finished;
     this.job = job;
     if (this.finished) this.detached = false;
+    this.results.sync(job);
+    if (this.finished && !wasFinished) this.results.finish();
     this.#render();
     if (this.finished && !wasClosable) announce(statusLine(job));
     if (!wasClosable && this.closable) this.#focusClose();
+  }
+
+  /** One email of the followed job finished: `{email_id, outcome, intent, status, error}`. */
+  email(result) {
+    if (this.job) this.results.add(result);
   }
 
   /**
