@@ -11,11 +11,29 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from reasonflow.domain.errors import BodyTooLarge, UnsupportedUpload
+from reasonflow.domain.accounts import InvalidAccount, SignInThrottled
+from reasonflow.domain.errors import (
+    BodyTooLarge,
+    DeliveryFailed,
+    DraftRequired,
+    EmailNotFound,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidCursor,
+    InvalidEmailTransition,
+    UnsupportedUpload,
+)
 from reasonflow.domain.inbox import NewEmail
-from reasonflow.domain.model import EmailStatus, Intent
+from reasonflow.domain.model import EMAIL_CURSOR, EmailStatus, Intent
 from reasonflow.domain.ports import EmailFilter
 from reasonflow.entrypoints.bootstrap import Services
+from reasonflow.entrypoints.http.contract import (
+    INVALID,
+    JSON_BODY,
+    SIGNED_IN,
+    UPLOAD_TOO_LARGE,
+    answers,
+)
 from reasonflow.entrypoints.http.dto import (
     ApproveIn,
     Credentials,
@@ -23,6 +41,7 @@ from reasonflow.entrypoints.http.dto import (
     EmailOut,
     EmailPage,
     ImportOut,
+    Registration,
     TokenOut,
     UserOut,
 )
@@ -57,14 +76,24 @@ class AuthController(Controller):
     tags = ["auth"]
     dependencies = DEPENDENCIES
 
-    @post("/register", status_code=HTTP_201_CREATED)
+    @post(
+        "/register",
+        status_code=HTTP_201_CREATED,
+        operation_id="register",
+        responses=answers(JSON_BODY, InvalidAccount, EmailTaken),
+    )
     async def register(
-        self, data: JSONBody[Credentials], services: NamedDependency[Services]
+        self, data: JSONBody[Registration], services: NamedDependency[Services]
     ) -> UserOut:
         user = await services.accounts.register(data.email, data.password)
         return UserOut(user.id, user.email)
 
-    @post("/login", status_code=HTTP_200_OK)
+    @post(
+        "/login",
+        status_code=HTTP_200_OK,
+        operation_id="signIn",
+        responses=answers(JSON_BODY, InvalidCredentials, SignInThrottled),
+    )
     async def login(
         self,
         request: Request[Any, Any, Any],
@@ -84,7 +113,12 @@ class EmailController(Controller):
     dependencies = AUTHENTICATED
     security = [{"BearerToken": []}]
 
-    @post("/", status_code=HTTP_201_CREATED)
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        operation_id="createEmail",
+        responses=answers(SIGNED_IN, JSON_BODY),
+    )
     async def create(
         self,
         data: JSONBody[EmailIn],
@@ -97,7 +131,13 @@ class EmailController(Controller):
         return EmailOut.of(await services.inbox.add(user_id, new))
 
     # The upload's own limit (``IMPORT_MAX_BYTES``), checked while it is read.
-    @post("/import", status_code=HTTP_200_OK, request_max_body_size=None)
+    @post(
+        "/import",
+        status_code=HTTP_200_OK,
+        request_max_body_size=None,
+        operation_id="importEmails",
+        responses=answers(SIGNED_IN, UPLOAD_TOO_LARGE, UnsupportedUpload),
+    )
     async def import_mail(
         self,
         request: Request[UUID, Any, Any],
@@ -117,7 +157,7 @@ class EmailController(Controller):
         report = await services.inbox.import_messages(user_id, items)
         return ImportOut.of(report)
 
-    @get("/")
+    @get("/", operation_id="listEmails", responses=answers(SIGNED_IN, INVALID, InvalidCursor))
     async def list_emails(
         self,
         services: NamedDependency[Services],
@@ -125,12 +165,19 @@ class EmailController(Controller):
         status: FromQuery[EmailStatus | None] = None,
         intent: FromQuery[Intent | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
-        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        cursor: Annotated[
+            str | None,
+            QueryParameter(pattern=EMAIL_CURSOR, description="next_cursor of the previous page"),
+        ] = None,
     ) -> EmailPage:
         page = await services.inbox.page(user_id, EmailFilter(status, intent), limit, cursor)
         return EmailPage([EmailOut.of(e) for e in page.items], page.next_cursor)
 
-    @get("/{email_id:str}")
+    @get(
+        "/{email_id:str}",
+        operation_id="getEmail",
+        responses=answers(SIGNED_IN, INVALID, EmailNotFound),
+    )
     async def get_email(
         self,
         email_id: FromPath[UUID],
@@ -139,7 +186,14 @@ class EmailController(Controller):
     ) -> EmailOut:
         return EmailOut.of(await services.inbox.get(user_id, email_id))
 
-    @post("/{email_id:str}/approve", status_code=HTTP_200_OK)
+    @post(
+        "/{email_id:str}/approve",
+        status_code=HTTP_200_OK,
+        operation_id="approveEmail",
+        responses=answers(
+            SIGNED_IN, JSON_BODY, DraftRequired, EmailNotFound, InvalidEmailTransition
+        ),
+    )
     async def approve(
         self,
         email_id: FromPath[UUID],
@@ -150,7 +204,12 @@ class EmailController(Controller):
         draft = data.draft if data else None
         return EmailOut.of(await services.inbox.approve(user_id, email_id, draft))
 
-    @post("/{email_id:str}/reject", status_code=HTTP_200_OK)
+    @post(
+        "/{email_id:str}/reject",
+        status_code=HTTP_200_OK,
+        operation_id="rejectEmail",
+        responses=answers(SIGNED_IN, INVALID, EmailNotFound, InvalidEmailTransition),
+    )
     async def reject(
         self,
         email_id: FromPath[UUID],
@@ -159,7 +218,14 @@ class EmailController(Controller):
     ) -> EmailOut:
         return EmailOut.of(await services.inbox.reject(user_id, email_id))
 
-    @post("/{email_id:str}/send", status_code=HTTP_200_OK)
+    @post(
+        "/{email_id:str}/send",
+        status_code=HTTP_200_OK,
+        operation_id="sendEmail",
+        responses=answers(
+            SIGNED_IN, INVALID, EmailNotFound, InvalidEmailTransition, DeliveryFailed
+        ),
+    )
     async def send(
         self,
         email_id: FromPath[UUID],

@@ -8,20 +8,54 @@ from uuid import UUID
 
 import msgspec
 
+from reasonflow.domain.accounts import MAX_ADDRESS, MAX_PASSWORD, MIN_PASSWORD
 from reasonflow.domain.inbox import ImportReport
 from reasonflow.domain.model import BatchJob, Email, EmailStatus, Intent, JobKind, JobStatus
 
-Address = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
-Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+#: No NUL character in stored text: PostgreSQL cannot store one (400 on every database).
+NO_NUL = "^[^\\x00]*$"
+
+
+def text(min_length: int = 0, max_length: int | None = None, **schema: object) -> msgspec.Meta:
+    """A text field's limits, checked by msgspec (400) and stated in the OpenAPI schema."""
+    return msgspec.Meta(
+        min_length=min_length or None,
+        max_length=max_length,
+        pattern=NO_NUL,
+        extra_json_schema=schema or None,
+    )
+
+
+Address = Annotated[str, text(3, 320)]
+#: An account's address; ``normalise_address`` checks its form (400).
+AccountAddress = Annotated[str, text(3, MAX_ADDRESS, format="email")]
+#: Earliest and latest year of a ``received_at``, as given (before conversion to UTC):
+#: far outside them a date cannot be converted or stored on every database.
+RECEIVED_YEARS = (1000, 2999)
+ReceivedAt = Annotated[
+    datetime,
+    msgspec.Meta(
+        tz=True,
+        extra_json_schema={
+            "pattern": "^[12][0-9]{3}-",
+            "description": "ISO-8601 with an offset, in the years 1000 to 2999.",
+        },
+    ),
+]
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Request bodies reject fields they do not know (400)."""
 
 
+class Registration(Input):
+    email: AccountAddress
+    password: Annotated[str, msgspec.Meta(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)]
+
+
 class Credentials(Input):
-    email: Address
-    password: Password
+    email: Annotated[str, text(1, MAX_ADDRESS)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PASSWORD)]
 
 
 class UserOut(msgspec.Struct):
@@ -36,12 +70,17 @@ class TokenOut(msgspec.Struct):
 
 
 class EmailIn(Input):
-    subject: Annotated[str, msgspec.Meta(max_length=998)]
-    body: Annotated[str, msgspec.Meta(max_length=200_000)]
+    subject: Annotated[str, text(0, 998)]
+    body: Annotated[str, text(0, 200_000)]
     sender: Address
-    recipient: Annotated[str, msgspec.Meta(max_length=320)] = ""
-    received_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
-    thread_id: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    recipient: Annotated[str, text(0, 320)] = ""
+    received_at: ReceivedAt | None = None
+    thread_id: Annotated[str, text(1, 255)] | None = None
+
+    def __post_init__(self) -> None:
+        first, last = RECEIVED_YEARS
+        if self.received_at is not None and not first <= self.received_at.year <= last:
+            raise ValueError(f"received_at must be in the years {first} to {last}")
 
 
 class EmailOut(msgspec.Struct):
@@ -104,16 +143,25 @@ class ImportOut(msgspec.Struct):
 
 
 class ApproveIn(Input):
-    draft: Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)] | None = None
+    draft: Annotated[str, text(1, 100_000)] | None = None
+
+
+def selection(kind: JobKind) -> msgspec.Meta:
+    """The rules of a batch's ``email_ids``, as the schema states them. The batch
+    service enforces them itself (400 with its own messages: empty, too many,
+    repeated ids), so msgspec only states them here."""
+    return msgspec.Meta(
+        extra_json_schema={"minItems": 1, "maxItems": kind.limit, "uniqueItems": True}
+    )
 
 
 class ClassifyIn(Input):
-    email_ids: list[UUID]
+    email_ids: Annotated[list[UUID], selection(JobKind.CLASSIFY)]
     force: bool = False
 
 
 class ProcessIn(Input):
-    email_ids: list[UUID]
+    email_ids: Annotated[list[UUID], selection(JobKind.PROCESS)]
 
 
 MESSAGES = {
