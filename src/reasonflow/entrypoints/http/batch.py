@@ -123,7 +123,6 @@ class BatchController(Controller):
     @get(
         "/status/{job_id:str}/stream",
         operation_id="streamBatchStatus",
-        media_type="text/event-stream",
         responses=answers(SIGNED_IN, INVALID, JobNotFound, ServiceUnavailable),
     )
     async def stream(
