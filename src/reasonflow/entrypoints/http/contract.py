@@ -159,9 +159,19 @@ IMPORT_BODY = {
 EVENT_STREAM = {
     "text/event-stream": {
         "schema": {
-            "type": "string",
-            "description": "event: progress, id: the job's revision, data: the status body "
-            "(JobOut) as JSON; ': keep-alive' comments between changes",
+            "type": "object",
+            "description": "One event: `progress` with the status body (JobOut) as JSON in "
+            "`data` and the job's revision as `id`; keep-alive comments between changes.",
+            "properties": {
+                "event": {"type": "string", "enum": ["progress"]},
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": {"$ref": "#/components/schemas/JobOut"},
+                },
+                "id": {"type": "string"},
+                "retry": {"type": "integer"},
+            },
         }
     }
 }
