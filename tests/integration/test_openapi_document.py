@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ from litestar.testing import AsyncTestClient
 from reasonflow.domain import errors
 from reasonflow.domain.accounts import SignInThrottled
 from reasonflow.entrypoints.http.errors import ANSWERS
+from tests.conftest import Api, AppFactory, sign_in
+from tests.dbs import create_postgres_database, drop_postgres_database
 
 BATCH = "/api/v1/emails/batch"
 #: (method, path) -> (operationId, every status it documents)
@@ -163,3 +166,40 @@ async def test_options_and_405_name_exactly_the_documented_methods(
         refused = await client.request("PATCH", concrete)
         assert refused.status_code == 405, path
         assert set(refused.headers["allow"].split(", ")) == methods, path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def on_each_database(
+    request: pytest.FixtureRequest, app_client: AppFactory
+) -> AsyncIterator[Api]:
+    if request.param == "sqlite":
+        yield await sign_in(await app_client())
+        return
+    url = await create_postgres_database()
+    try:
+        yield await sign_in(await app_client(database_url=url))
+    finally:
+        await drop_postgres_database(url)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("subject", "a\x00b", "matching regex"),
+        ("body", "\x00", "matching regex"),
+        ("thread_id", "t\x00", "matching regex"),
+        ("received_at", "0001-01-01T00:00:00+05:00", "in the years 1000 to 2999"),
+        ("received_at", "9999-12-31T23:00:00-05:00", "in the years 1000 to 2999"),
+        ("received_at", 0, "Expected `str | null`, got `int`"),
+    ],
+)
+async def test_text_the_database_cannot_hold_is_a_400_that_stores_nothing(
+    on_each_database: Api, field: str, value: object, message: str
+) -> None:
+    """Found by fuzzing: NUL was a 500 on Postgres, far-off dates overflowed, and
+    a number was read as a Unix time although the schema asks for text."""
+    body = {"subject": "s", "body": "b", "sender": "a@b.io", field: value}
+    response = await on_each_database.post("/api/v1/emails", body)
+    assert response.status_code == 400, response.text
+    assert message in response.json()["extra"][0]["message"]
+    assert (await on_each_database.get("/api/v1/emails")).json()["items"] == []
