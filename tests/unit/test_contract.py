@@ -31,6 +31,10 @@ def test_answers_group_errors_by_status_with_every_reason() -> None:
     assert all(spec.data_container is ErrorBody for spec in specs.values())
 
 
+def test_a_bare_status_is_described_by_its_phrase() -> None:
+    assert answers(504)[504].description == "Gateway Timeout"
+
+
 def test_an_error_with_a_docstring_is_described_by_it() -> None:
     assert answers(errors.JobConflict)[409].description.startswith("An action the job's current")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
+from http import HTTPStatus
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -62,7 +63,7 @@ UPLOAD_TOO_LARGE = Outcome(413, "The upload is larger than IMPORT_MAX_BYTES (25 
 #: What any route with a JSON body can answer before its handler runs.
 JSON_BODY = (INVALID, TOO_LARGE)
 
-Answerable = type[DomainError] | Outcome | tuple[Outcome, ...]
+Answerable = type[DomainError] | Outcome | tuple[Outcome, ...] | int
 
 
 def _described(kind: type[DomainError]) -> str:
@@ -84,6 +85,8 @@ def _flatten(items: Iterable[Answerable]) -> Iterable[Outcome]:
             yield from item
         elif isinstance(item, Outcome):
             yield item
+        elif isinstance(item, int):
+            yield Outcome(item, HTTPStatus(item).phrase)
         else:
             yield Outcome(status_of(item), _described(item))
 
