@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import copy
 import re
-from http import HTTPStatus
 from collections.abc import Iterable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
