@@ -14,9 +14,23 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from reasonflow.domain.errors import JobNotFound
-from reasonflow.domain.model import BatchJob
+from reasonflow.domain.errors import (
+    BatchTooLarge,
+    DuplicateEmailIds,
+    EmailsConflict,
+    EmailsNotFound,
+    EmptyBatch,
+    IdempotencyKeyReused,
+    InvalidCursor,
+    JobConflict,
+    JobNotFound,
+    RateLimited,
+    ServiceUnavailable,
+    TooManyActiveJobs,
+)
+from reasonflow.domain.model import JOB_CURSOR, BatchJob
 from reasonflow.entrypoints.bootstrap import Services
+from reasonflow.entrypoints.http.contract import INVALID, JSON_BODY, SIGNED_IN, answers
 from reasonflow.entrypoints.http.controllers import AUTHENTICATED
 from reasonflow.entrypoints.http.dto import (
     AcceptedOut,
@@ -44,6 +58,19 @@ LastEventId = Annotated[
         description="Resume after this event: the stream repeats no email event up to it.",
     ),
 ]
+#: What a submission can answer besides its job.
+SUBMISSION = (
+    SIGNED_IN,
+    JSON_BODY,
+    EmptyBatch,
+    BatchTooLarge,
+    DuplicateEmailIds,
+    EmailsNotFound,
+    IdempotencyKeyReused,
+    TooManyActiveJobs,
+    RateLimited,
+    ServiceUnavailable,
+)
 #: Clients reconnecting to a closed stream wait this long (ms) first.
 STREAM_RETRY_MS = 2000
 
@@ -61,7 +88,12 @@ class BatchController(Controller):
     dependencies = AUTHENTICATED
     security = [{"BearerToken": []}]
 
-    @post("/classify", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/classify",
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="classifyBatch",
+        responses=answers(*SUBMISSION),
+    )
     async def classify(
         self,
         data: JSONBody[ClassifyIn],
@@ -74,7 +106,12 @@ class BatchController(Controller):
         )
         return AcceptedOut.of(job)
 
-    @post("/process", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/process",
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="processBatch",
+        responses=answers(*SUBMISSION, EmailsConflict, JobConflict),
+    )
     async def process(
         self,
         data: JSONBody[ProcessIn],
@@ -85,7 +122,11 @@ class BatchController(Controller):
         job = await services.batch.submit_process(user_id, data.email_ids, idempotency_key)
         return AcceptedOut.of(job)
 
-    @get("/status/{job_id:str}")
+    @get(
+        "/status/{job_id:str}",
+        operation_id="getBatchStatus",
+        responses=answers(SIGNED_IN, INVALID, JobNotFound, ServiceUnavailable),
+    )
     async def status(
         self,
         job_id: FromPath[str],
@@ -94,7 +135,11 @@ class BatchController(Controller):
     ) -> JobOut:
         return JobOut.of(await services.batch.status(user_id, _job_id(job_id)))
 
-    @get("/status/{job_id:str}/stream")
+    @get(
+        "/status/{job_id:str}/stream",
+        operation_id="streamBatchStatus",
+        responses=answers(SIGNED_IN, INVALID, JobNotFound, ServiceUnavailable),
+    )
     async def stream(
         self,
         job_id: FromPath[str],
@@ -114,18 +159,30 @@ class BatchController(Controller):
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
-    @get("/jobs")
+    @get(
+        "/jobs",
+        operation_id="listBatchJobs",
+        responses=answers(SIGNED_IN, INVALID, InvalidCursor, ServiceUnavailable),
+    )
     async def jobs(
         self,
         services: NamedDependency[Services],
         user_id: NamedDependency[UUID],
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        cursor: Annotated[
+            str | None,
+            QueryParameter(pattern=JOB_CURSOR, description="next_cursor of the previous page"),
+        ] = None,
     ) -> JobPage:
         page = await services.batch.list_jobs(user_id, limit, cursor)
         return JobPage([JobOut.of(j) for j in page.items], page.next_cursor)
 
-    @post("/{job_id:str}/cancel", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/{job_id:str}/cancel",
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="cancelBatch",
+        responses=answers(SIGNED_IN, INVALID, JobNotFound, JobConflict, ServiceUnavailable),
+    )
     async def cancel(
         self,
         job_id: FromPath[str],
@@ -134,7 +191,21 @@ class BatchController(Controller):
     ) -> JobOut:
         return JobOut.of(await services.batch.cancel(user_id, _job_id(job_id)))
 
-    @post("/{job_id:str}/retry", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/{job_id:str}/retry",
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="retryBatch",
+        responses=answers(
+            SIGNED_IN,
+            INVALID,
+            JobNotFound,
+            JobConflict,
+            EmailsConflict,
+            TooManyActiveJobs,
+            RateLimited,
+            ServiceUnavailable,
+        ),
+    )
     async def retry(
         self,
         job_id: FromPath[str],
