@@ -18,18 +18,18 @@ from tests.dbs import create_postgres_database, drop_postgres_database
 BATCH = "/api/v1/emails/batch"
 #: (method, path) -> (operationId, every status it documents)
 OPERATIONS: dict[tuple[str, str], tuple[str, set[int]]] = {
-    ("post", "/api/v1/auth/register"): ("register", {201, 400, 409, 413}),
-    ("post", "/api/v1/auth/login"): ("signIn", {200, 400, 401, 413, 429}),
-    ("post", "/api/v1/emails"): ("createEmail", {201, 400, 401, 413}),
-    ("get", "/api/v1/emails"): ("listEmails", {200, 400, 401}),
-    ("post", "/api/v1/emails/import"): ("importEmails", {200, 401, 413, 415}),
-    ("get", "/api/v1/emails/{email_id}"): ("getEmail", {200, 400, 401, 404}),
+    ("post", "/api/v1/auth/register"): ("register", {201, 400, 409, 413, 503}),
+    ("post", "/api/v1/auth/login"): ("signIn", {200, 400, 401, 413, 429, 503}),
+    ("post", "/api/v1/emails"): ("createEmail", {201, 400, 401, 413, 503}),
+    ("get", "/api/v1/emails"): ("listEmails", {200, 400, 401, 503}),
+    ("post", "/api/v1/emails/import"): ("importEmails", {200, 401, 413, 415, 503}),
+    ("get", "/api/v1/emails/{email_id}"): ("getEmail", {200, 400, 401, 404, 503}),
     ("post", "/api/v1/emails/{email_id}/approve"): (
         "approveEmail",
-        {200, 400, 401, 404, 409, 413},
+        {200, 400, 401, 404, 409, 413, 503},
     ),
-    ("post", "/api/v1/emails/{email_id}/reject"): ("rejectEmail", {200, 400, 401, 404, 409}),
-    ("post", "/api/v1/emails/{email_id}/send"): ("sendEmail", {200, 400, 401, 404, 409, 502}),
+    ("post", "/api/v1/emails/{email_id}/reject"): ("rejectEmail", {200, 400, 401, 404, 409, 503}),
+    ("post", "/api/v1/emails/{email_id}/send"): ("sendEmail", {200, 400, 401, 404, 409, 502, 503}),
     ("post", f"{BATCH}/classify"): (
         "classifyBatch",
         {202, 400, 401, 404, 413, 422, 429, 503},

@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 
 from reasonflow.domain.errors import (
     BatchTooLarge,
+    DatabaseUnavailable,
     DuplicateEmailIds,
     EmailsConflict,
     EmailsNotFound,
@@ -70,6 +71,7 @@ SUBMISSION = (
     TooManyActiveJobs,
     RateLimited,
     ServiceUnavailable,
+    DatabaseUnavailable,
 )
 #: Clients reconnecting to a closed stream wait this long (ms) first.
 STREAM_RETRY_MS = 2000
@@ -181,7 +183,9 @@ class BatchController(Controller):
         "/{job_id:str}/cancel",
         status_code=HTTP_202_ACCEPTED,
         operation_id="cancelBatch",
-        responses=answers(SIGNED_IN, INVALID, JobNotFound, JobConflict, ServiceUnavailable),
+        responses=answers(
+            SIGNED_IN, INVALID, JobNotFound, JobConflict, ServiceUnavailable, DatabaseUnavailable
+        ),
     )
     async def cancel(
         self,
@@ -204,6 +208,7 @@ class BatchController(Controller):
             TooManyActiveJobs,
             RateLimited,
             ServiceUnavailable,
+            DatabaseUnavailable,
         ),
     )
     async def retry(

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from reasonflow.domain.accounts import InvalidAccount, SignInThrottled
 from reasonflow.domain.errors import (
     BodyTooLarge,
+    DatabaseUnavailable,
     DeliveryFailed,
     DraftRequired,
     EmailNotFound,
@@ -80,7 +81,7 @@ class AuthController(Controller):
         "/register",
         status_code=HTTP_201_CREATED,
         operation_id="register",
-        responses=answers(JSON_BODY, InvalidAccount, EmailTaken),
+        responses=answers(JSON_BODY, InvalidAccount, EmailTaken, DatabaseUnavailable),
     )
     async def register(
         self, data: JSONBody[Registration], services: NamedDependency[Services]
@@ -92,7 +93,7 @@ class AuthController(Controller):
         "/login",
         status_code=HTTP_200_OK,
         operation_id="signIn",
-        responses=answers(JSON_BODY, InvalidCredentials, SignInThrottled),
+        responses=answers(JSON_BODY, InvalidCredentials, SignInThrottled, DatabaseUnavailable),
     )
     async def login(
         self,
@@ -125,7 +126,7 @@ class EmailController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         operation_id="createEmail",
-        responses=answers(SIGNED_IN, JSON_BODY),
+        responses=answers(SIGNED_IN, JSON_BODY, DatabaseUnavailable),
     )
     async def create(
         self,
@@ -144,7 +145,7 @@ class EmailController(Controller):
         status_code=HTTP_200_OK,
         request_max_body_size=None,
         operation_id="importEmails",
-        responses=answers(SIGNED_IN, UPLOAD_TOO_LARGE, UnsupportedUpload),
+        responses=answers(SIGNED_IN, UPLOAD_TOO_LARGE, UnsupportedUpload, DatabaseUnavailable),
     )
     async def import_mail(
         self,
@@ -165,7 +166,11 @@ class EmailController(Controller):
         report = await services.inbox.import_messages(user_id, items)
         return ImportOut.of(report)
 
-    @get("/", operation_id="listEmails", responses=answers(SIGNED_IN, INVALID, InvalidCursor))
+    @get(
+        "/",
+        operation_id="listEmails",
+        responses=answers(SIGNED_IN, INVALID, InvalidCursor, DatabaseUnavailable),
+    )
     async def list_emails(
         self,
         services: NamedDependency[Services],
@@ -187,7 +192,7 @@ class EmailController(Controller):
     @get(
         "/{email_id:str}",
         operation_id="getEmail",
-        responses=answers(SIGNED_IN, INVALID, EmailNotFound),
+        responses=answers(SIGNED_IN, INVALID, EmailNotFound, DatabaseUnavailable),
     )
     async def get_email(
         self,
@@ -202,7 +207,12 @@ class EmailController(Controller):
         status_code=HTTP_200_OK,
         operation_id="approveEmail",
         responses=answers(
-            SIGNED_IN, JSON_BODY, DraftRequired, EmailNotFound, InvalidEmailTransition
+            SIGNED_IN,
+            JSON_BODY,
+            DraftRequired,
+            EmailNotFound,
+            InvalidEmailTransition,
+            DatabaseUnavailable,
         ),
     )
     async def approve(
@@ -219,7 +229,9 @@ class EmailController(Controller):
         "/{email_id:str}/reject",
         status_code=HTTP_200_OK,
         operation_id="rejectEmail",
-        responses=answers(SIGNED_IN, INVALID, EmailNotFound, InvalidEmailTransition),
+        responses=answers(
+            SIGNED_IN, INVALID, EmailNotFound, InvalidEmailTransition, DatabaseUnavailable
+        ),
     )
     async def reject(
         self,
@@ -234,7 +246,12 @@ class EmailController(Controller):
         status_code=HTTP_200_OK,
         operation_id="sendEmail",
         responses=answers(
-            SIGNED_IN, INVALID, EmailNotFound, InvalidEmailTransition, DeliveryFailed
+            SIGNED_IN,
+            INVALID,
+            EmailNotFound,
+            InvalidEmailTransition,
+            DeliveryFailed,
+            DatabaseUnavailable,
         ),
     )
     async def send(
