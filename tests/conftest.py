@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from reasonflow.domain.ports import IntentClassifier
 from reasonflow.entrypoints.http.app import create_app
+from reasonflow.entrypoints.http.contract import complete
 from reasonflow.entrypoints.settings import Settings
 from tests.support import services_over
 
@@ -93,6 +97,34 @@ async def sign_in(client: AsyncTestClient[Any], address: str | None = None) -> A
 AppFactory = Callable[..., Awaitable[AsyncTestClient[Any]]]
 
 
+def documented_only(app: Litestar) -> Callable[[httpx.Response], Awaitable[None]]:
+    """A response hook failing the test on a status its route does not document.
+
+    Every HTTP test then checks the OpenAPI contract too: whatever error it
+    provokes (a throttle, a shutdown, a failed delivery) must be in the
+    document. Paths outside the document (the UI, /schema) and methods a path
+    does not have (405) are left to their own tests."""
+    document = complete(app.openapi_schema.to_schema())
+    routes = [
+        (re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "/?$"), method.upper(), op)
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "responses" in op
+    ]
+
+    async def check(response: httpx.Response) -> None:
+        request = response.request
+        for pattern, method, operation in routes:
+            if method == request.method and pattern.match(request.url.path):
+                assert str(response.status_code) in operation["responses"], (
+                    f"{request.method} {request.url.path} answered {response.status_code}, "
+                    f"which {operation['operationId']} does not document"
+                )
+                return
+
+    return check
+
+
 @pytest.fixture
 async def app_client(tmp_path: Path) -> AsyncIterator[AppFactory]:
     """Start the real app (real SQLite file) with optional settings and classifier."""
@@ -104,6 +136,7 @@ async def app_client(tmp_path: Path) -> AsyncIterator[AppFactory]:
         settings = make_settings(tmp_path, **overrides)
         app = create_app(settings, services_over(settings, classifier))
         client: AsyncTestClient[Any] = AsyncTestClient(app)
+        client.event_hooks["response"].append(documented_only(app))
         await client.__aenter__()
         clients.append(client)
         return client

@@ -17,6 +17,7 @@ T = TypeVar("T")
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
+MAX_ADDRESS = 254
 
 
 class InvalidAccount(DomainError):
@@ -26,7 +27,7 @@ class InvalidAccount(DomainError):
 def normalise_address(address: str) -> str:
     address = address.strip().lower()
     local, at, domain = address.partition("@")
-    if not local or not at or "." not in domain or " " in address or len(address) > 254:
+    if not local or not at or "." not in domain or " " in address or len(address) > MAX_ADDRESS:
         raise InvalidAccount("email must be a valid address such as ada@example.com")
     return address
 

@@ -236,6 +236,13 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
+#: The cursor of a user's emails: the last one shown, as microseconds since the
+#: epoch of its ``received_at`` and its id in hex (``1714557600000000_4f1c…``).
+EMAIL_CURSOR = r"^-?[0-9]{1,18}_[0-9a-f]{32}$"
+#: The cursor of a user's jobs: the last job shown (its id).
+JOB_CURSOR = r"^(cls|prc)_[0-9a-f]{16}$"
+
+
 @dataclass(slots=True)
 class BatchJob:
     """One batch and its progress.

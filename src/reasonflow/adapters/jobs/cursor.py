@@ -1,26 +1,23 @@
-"""The opaque cursor of a user's job list: the last job shown, URL-safe base64.
+"""The cursor of a user's job list: the last job shown (``JOB_CURSOR``).
 
 Shared by every job store, so a cursor reads the same whichever store made it.
 """
 
 from __future__ import annotations
 
-import base64
+import re
 
 from reasonflow.domain.errors import InvalidCursor
-from reasonflow.domain.model import JobKind
+from reasonflow.domain.model import JOB_CURSOR
+
+_FORMAT = re.compile(JOB_CURSOR)
 
 
 def encode_cursor(job_id: str) -> str:
-    return base64.urlsafe_b64encode(job_id.encode()).decode().rstrip("=")
+    return job_id
 
 
 def decode_cursor(cursor: str) -> str:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        job_id = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor() from exc
-    if len(job_id) != 20 or JobKind.of_job_id(job_id) is None:
+    if not _FORMAT.fullmatch(cursor):
         raise InvalidCursor()
-    return job_id
+    return cursor

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row
 
 from reasonflow.domain.errors import InvalidCursor
-from reasonflow.domain.model import Email, EmailStatus, Intent
+from reasonflow.domain.model import EMAIL_CURSOR, Email, EmailStatus, Intent
 
 
 def email_values(email: Email) -> dict[str, Any]:
@@ -62,20 +61,28 @@ def to_email(row: Row[Any]) -> Email:
 
 
 def encode_cursor(received_at: datetime, email_id: UUID) -> str:
-    """An opaque, URL-safe key of the last row shown: base64 of time and id."""
-    raw = f"{received_at.astimezone(UTC).isoformat()}|{email_id.hex}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    """The key of the last row shown (``EMAIL_CURSOR``): its time in microseconds
+    since the epoch and its id in hex."""
+    micros = (received_at - EPOCH) // timedelta(microseconds=1)
+    return f"{micros}_{email_id.hex}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """The key inside ``cursor``; ``InvalidCursor`` for anything ``encode_cursor``
-    could not have made."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, bar, hex_id = raw.partition("|")
-        when, email_id = datetime.fromisoformat(stamp), UUID(hex=hex_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidCursor() from exc
-    if not bar or when.tzinfo is None:
+    """The key inside ``cursor``; ``InvalidCursor`` for anything of another form.
+
+    A time beyond what a datetime holds stands for the earliest or latest one:
+    the page then starts at the newest email, or is empty, as the cursor says.
+    """
+    if not _CURSOR.fullmatch(cursor):
         raise InvalidCursor()
-    return when.astimezone(UTC), email_id
+    micros, _, hex_id = cursor.partition("_")
+    try:
+        when = EPOCH + timedelta(microseconds=int(micros))
+    except OverflowError:
+        when = datetime.max.replace(tzinfo=UTC) if micros[0] != "-" else _EARLIEST
+    return when, UUID(hex=hex_id)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_CURSOR = re.compile(EMAIL_CURSOR)

@@ -9,12 +9,13 @@ from typing import Any
 from litestar import Litestar, MediaType, Response, get
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
 
 from reasonflow import __version__
 from reasonflow.entrypoints.bootstrap import Services, build_services
 from reasonflow.entrypoints.http.batch import BatchController
+from reasonflow.entrypoints.http.contract import render_plugins
 from reasonflow.entrypoints.http.controllers import AuthController, EmailController
 from reasonflow.entrypoints.http.errors import exception_handlers
 from reasonflow.entrypoints.http.request_log import RequestLog
@@ -34,13 +35,13 @@ PUBLIC_PATHS = [
 ]
 
 
-@get("/health", tags=["ops"], media_type=MediaType.JSON)
+@get("/health", tags=["ops"], media_type=MediaType.JSON, operation_id="health")
 async def health() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
 
 
-@get("/metrics", tags=["ops"], media_type=MediaType.TEXT)
+@get("/metrics", tags=["ops"], media_type=MediaType.TEXT, operation_id="metrics")
 async def metrics(state: State) -> Response[bytes]:
     """Prometheus exposition: jobs, emails by outcome, provider latency, work in flight."""
     services: Services = state.services
@@ -49,7 +50,19 @@ async def metrics(state: State) -> Response[bytes]:
     return Response(services.exposition.exposition(), media_type=services.exposition.content_type)
 
 
-@get("/ready", tags=["ops"], media_type=MediaType.JSON)
+@get(
+    "/ready",
+    tags=["ops"],
+    media_type=MediaType.JSON,
+    operation_id="ready",
+    responses={
+        503: ResponseSpec(
+            data_container=dict[str, str],
+            generate_examples=False,
+            description="The database does not answer, or the runner takes no work",
+        )
+    },
+)
 async def ready(state: State) -> Response[dict[str, str]]:
     """Readiness: the database answers and the runner takes work."""
     services: Services = state.services
@@ -77,6 +90,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         title="ReasonFlow Batch",
         version=__version__,
         path="/schema",
+        render_plugins=render_plugins(),
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")

@@ -14,9 +14,25 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
-from reasonflow.domain.errors import JobNotFound
-from reasonflow.domain.model import BatchJob, JobKind
+from reasonflow.domain.errors import (
+    BatchTooLarge,
+    BudgetUnenforceable,
+    DatabaseUnavailable,
+    DuplicateEmailIds,
+    EmailsConflict,
+    EmailsNotFound,
+    EmptyBatch,
+    IdempotencyKeyReused,
+    InvalidCursor,
+    JobConflict,
+    JobNotFound,
+    RateLimited,
+    ServiceUnavailable,
+    TooManyActiveJobs,
+)
+from reasonflow.domain.model import JOB_CURSOR, BatchJob, JobKind
 from reasonflow.entrypoints.bootstrap import Services
+from reasonflow.entrypoints.http.contract import INVALID, JSON_BODY, SIGNED_IN, answers
 from reasonflow.entrypoints.http.controllers import AUTHENTICATED
 from reasonflow.entrypoints.http.dto import (
     AcceptedOut,
@@ -45,6 +61,25 @@ LastEventId = Annotated[
         description="Resume after this event: the stream repeats no email event up to it.",
     ),
 ]
+#: What an estimate can answer besides its figures: a submission's checks.
+ESTIMATE = (
+    SIGNED_IN,
+    JSON_BODY,
+    EmptyBatch,
+    BatchTooLarge,
+    DuplicateEmailIds,
+    EmailsNotFound,
+    DatabaseUnavailable,
+)
+#: What a submission can answer besides its job.
+SUBMISSION = (
+    *ESTIMATE,
+    BudgetUnenforceable,
+    IdempotencyKeyReused,
+    TooManyActiveJobs,
+    RateLimited,
+    ServiceUnavailable,
+)
 #: Clients reconnecting to a closed stream wait this long (ms) first.
 STREAM_RETRY_MS = 2000
 
@@ -62,7 +97,12 @@ class BatchController(Controller):
     dependencies = AUTHENTICATED
     security = [{"BearerToken": []}]
 
-    @post("/classify", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/classify",
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="classifyBatch",
+        responses=answers(*SUBMISSION),
+    )
     async def classify(
         self,
         data: JSONBody[ClassifyIn],
@@ -75,7 +115,12 @@ class BatchController(Controller):
         )
         return AcceptedOut.of(job)
 
-    @post("/classify/estimate", status_code=HTTP_200_OK)
+    @post(
+        "/classify/estimate",
+        status_code=HTTP_200_OK,
+        operation_id="estimateClassifyBatch",
+        responses=answers(*ESTIMATE),
+    )
     async def estimate_classify(
         self,
         data: JSONBody[ClassifyIn],
@@ -88,7 +133,12 @@ class BatchController(Controller):
         )
         return EstimateOut.of(estimate)
 
-    @post("/process", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/process",
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="processBatch",
+        responses=answers(*SUBMISSION, EmailsConflict, JobConflict),
+    )
     async def process(
         self,
         data: JSONBody[ProcessIn],
@@ -101,7 +151,12 @@ class BatchController(Controller):
         )
         return AcceptedOut.of(job)
 
-    @post("/process/estimate", status_code=HTTP_200_OK)
+    @post(
+        "/process/estimate",
+        status_code=HTTP_200_OK,
+        operation_id="estimateProcessBatch",
+        responses=answers(*ESTIMATE, EmailsConflict),
+    )
     async def estimate_process(
         self,
         data: JSONBody[ProcessIn],
@@ -112,7 +167,11 @@ class BatchController(Controller):
         estimate = await services.estimates.estimate(JobKind.PROCESS, user_id, data.email_ids)
         return EstimateOut.of(estimate)
 
-    @get("/status/{job_id:str}")
+    @get(
+        "/status/{job_id:str}",
+        operation_id="getBatchStatus",
+        responses=answers(SIGNED_IN, INVALID, JobNotFound, ServiceUnavailable),
+    )
     async def status(
         self,
         job_id: FromPath[str],
@@ -121,7 +180,11 @@ class BatchController(Controller):
     ) -> JobOut:
         return JobOut.of(await services.batch.status(user_id, _job_id(job_id)))
 
-    @get("/status/{job_id:str}/stream")
+    @get(
+        "/status/{job_id:str}/stream",
+        operation_id="streamBatchStatus",
+        responses=answers(SIGNED_IN, INVALID, JobNotFound, ServiceUnavailable),
+    )
     async def stream(
         self,
         job_id: FromPath[str],
@@ -141,18 +204,32 @@ class BatchController(Controller):
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
-    @get("/jobs")
+    @get(
+        "/jobs",
+        operation_id="listBatchJobs",
+        responses=answers(SIGNED_IN, INVALID, InvalidCursor, ServiceUnavailable),
+    )
     async def jobs(
         self,
         services: NamedDependency[Services],
         user_id: NamedDependency[UUID],
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        cursor: Annotated[
+            str | None,
+            QueryParameter(pattern=JOB_CURSOR, description="next_cursor of the previous page"),
+        ] = None,
     ) -> JobPage:
         page = await services.batch.list_jobs(user_id, limit, cursor)
         return JobPage([JobOut.of(j) for j in page.items], page.next_cursor)
 
-    @post("/{job_id:str}/cancel", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/{job_id:str}/cancel",
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="cancelBatch",
+        responses=answers(
+            SIGNED_IN, INVALID, JobNotFound, JobConflict, ServiceUnavailable, DatabaseUnavailable
+        ),
+    )
     async def cancel(
         self,
         job_id: FromPath[str],
@@ -161,7 +238,23 @@ class BatchController(Controller):
     ) -> JobOut:
         return JobOut.of(await services.batch.cancel(user_id, _job_id(job_id)))
 
-    @post("/{job_id:str}/retry", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/{job_id:str}/retry",
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="retryBatch",
+        responses=answers(
+            SIGNED_IN,
+            INVALID,
+            JobNotFound,
+            JobConflict,
+            EmailsConflict,
+            BudgetUnenforceable,
+            TooManyActiveJobs,
+            RateLimited,
+            ServiceUnavailable,
+            DatabaseUnavailable,
+        ),
+    )
     async def retry(
         self,
         job_id: FromPath[str],

@@ -5,17 +5,36 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from reasonflow.domain.errors import BodyTooLarge, UnsupportedUpload
+from reasonflow.domain.accounts import InvalidAccount, SignInThrottled
+from reasonflow.domain.errors import (
+    BodyTooLarge,
+    DatabaseUnavailable,
+    DeliveryFailed,
+    DraftRequired,
+    EmailNotFound,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidCursor,
+    InvalidEmailTransition,
+    UnsupportedUpload,
+)
 from reasonflow.domain.inbox import NewEmail
-from reasonflow.domain.model import EmailStatus, Intent
+from reasonflow.domain.model import EMAIL_CURSOR, EmailStatus, Intent
 from reasonflow.domain.ports import EmailFilter
 from reasonflow.entrypoints.bootstrap import Services
+from reasonflow.entrypoints.http.contract import (
+    INVALID,
+    JSON_BODY,
+    SIGNED_IN,
+    UPLOAD_TOO_LARGE,
+    answers,
+)
 from reasonflow.entrypoints.http.dto import (
     ApproveIn,
     Credentials,
@@ -23,6 +42,7 @@ from reasonflow.entrypoints.http.dto import (
     EmailOut,
     EmailPage,
     ImportOut,
+    Registration,
     TokenOut,
     UserOut,
 )
@@ -57,14 +77,24 @@ class AuthController(Controller):
     tags = ["auth"]
     dependencies = DEPENDENCIES
 
-    @post("/register", status_code=HTTP_201_CREATED)
+    @post(
+        "/register",
+        status_code=HTTP_201_CREATED,
+        operation_id="register",
+        responses=answers(JSON_BODY, InvalidAccount, EmailTaken, DatabaseUnavailable),
+    )
     async def register(
-        self, data: JSONBody[Credentials], services: NamedDependency[Services]
+        self, data: JSONBody[Registration], services: NamedDependency[Services]
     ) -> UserOut:
         user = await services.accounts.register(data.email, data.password)
         return UserOut(user.id, user.email)
 
-    @post("/login", status_code=HTTP_200_OK)
+    @post(
+        "/login",
+        status_code=HTTP_200_OK,
+        operation_id="signIn",
+        responses=answers(JSON_BODY, InvalidCredentials, SignInThrottled, DatabaseUnavailable),
+    )
     async def login(
         self,
         request: Request[Any, Any, Any],
@@ -84,7 +114,20 @@ class EmailController(Controller):
     dependencies = AUTHENTICATED
     security = [{"BearerToken": []}]
 
-    @post("/", status_code=HTTP_201_CREATED)
+    @route("/", http_method=HttpMethod.OPTIONS, include_in_schema=False, status_code=204)
+    async def allow(self) -> Response[None]:
+        """OPTIONS on the list path. Litestar's own answer for a path with two
+        handlers names only the methods of the first one registered; the
+        handlers of a controller register in name order, so this one (``allow``)
+        comes first and no such answer is made (tests/integration/test_openapi_document.py)."""
+        return Response(None, status_code=204, headers={"Allow": "GET, OPTIONS, POST"})
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        operation_id="createEmail",
+        responses=answers(SIGNED_IN, JSON_BODY, DatabaseUnavailable),
+    )
     async def create(
         self,
         data: JSONBody[EmailIn],
@@ -92,12 +135,18 @@ class EmailController(Controller):
         user_id: NamedDependency[UUID],
     ) -> EmailOut:
         new = NewEmail(
-            data.subject, data.body, data.sender, data.recipient, data.received_at, data.thread_id
+            data.subject, data.body, data.sender, data.recipient, data.received(), data.thread_id
         )
         return EmailOut.of(await services.inbox.add(user_id, new))
 
     # The upload's own limit (``IMPORT_MAX_BYTES``), checked while it is read.
-    @post("/import", status_code=HTTP_200_OK, request_max_body_size=None)
+    @post(
+        "/import",
+        status_code=HTTP_200_OK,
+        request_max_body_size=None,
+        operation_id="importEmails",
+        responses=answers(SIGNED_IN, UPLOAD_TOO_LARGE, UnsupportedUpload, DatabaseUnavailable),
+    )
     async def import_mail(
         self,
         request: Request[UUID, Any, Any],
@@ -117,7 +166,11 @@ class EmailController(Controller):
         report = await services.inbox.import_messages(user_id, items)
         return ImportOut.of(report)
 
-    @get("/")
+    @get(
+        "/",
+        operation_id="listEmails",
+        responses=answers(SIGNED_IN, INVALID, InvalidCursor, DatabaseUnavailable),
+    )
     async def list_emails(
         self,
         services: NamedDependency[Services],
@@ -125,7 +178,10 @@ class EmailController(Controller):
         status: FromQuery[EmailStatus | None] = None,
         intent: FromQuery[Intent | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
-        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        cursor: Annotated[
+            str | None,
+            QueryParameter(pattern=EMAIL_CURSOR, description="next_cursor of the previous page"),
+        ] = None,
         thread_id: Annotated[str | None, QueryParameter(min_length=1, max_length=255)] = None,
         order: FromQuery[Literal["newest", "oldest"]] = "newest",
     ) -> EmailPage:
@@ -133,7 +189,11 @@ class EmailController(Controller):
         page = await services.inbox.page(user_id, filters, limit, cursor)
         return EmailPage([EmailOut.of(e) for e in page.items], page.next_cursor)
 
-    @get("/{email_id:str}")
+    @get(
+        "/{email_id:str}",
+        operation_id="getEmail",
+        responses=answers(SIGNED_IN, INVALID, EmailNotFound, DatabaseUnavailable),
+    )
     async def get_email(
         self,
         email_id: FromPath[UUID],
@@ -142,7 +202,19 @@ class EmailController(Controller):
     ) -> EmailOut:
         return EmailOut.of(await services.inbox.get(user_id, email_id))
 
-    @post("/{email_id:str}/approve", status_code=HTTP_200_OK)
+    @post(
+        "/{email_id:str}/approve",
+        status_code=HTTP_200_OK,
+        operation_id="approveEmail",
+        responses=answers(
+            SIGNED_IN,
+            JSON_BODY,
+            DraftRequired,
+            EmailNotFound,
+            InvalidEmailTransition,
+            DatabaseUnavailable,
+        ),
+    )
     async def approve(
         self,
         email_id: FromPath[UUID],
@@ -153,7 +225,14 @@ class EmailController(Controller):
         draft = data.draft if data else None
         return EmailOut.of(await services.inbox.approve(user_id, email_id, draft))
 
-    @post("/{email_id:str}/reject", status_code=HTTP_200_OK)
+    @post(
+        "/{email_id:str}/reject",
+        status_code=HTTP_200_OK,
+        operation_id="rejectEmail",
+        responses=answers(
+            SIGNED_IN, INVALID, EmailNotFound, InvalidEmailTransition, DatabaseUnavailable
+        ),
+    )
     async def reject(
         self,
         email_id: FromPath[UUID],
@@ -162,7 +241,19 @@ class EmailController(Controller):
     ) -> EmailOut:
         return EmailOut.of(await services.inbox.reject(user_id, email_id))
 
-    @post("/{email_id:str}/send", status_code=HTTP_200_OK)
+    @post(
+        "/{email_id:str}/send",
+        status_code=HTTP_200_OK,
+        operation_id="sendEmail",
+        responses=answers(
+            SIGNED_IN,
+            INVALID,
+            EmailNotFound,
+            InvalidEmailTransition,
+            DeliveryFailed,
+            DatabaseUnavailable,
+        ),
+    )
     async def send(
         self,
         email_id: FromPath[UUID],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
+from reasonflow.domain.accounts import MAX_ADDRESS, MAX_PASSWORD, MIN_PASSWORD
 from reasonflow.domain.estimates import Estimate
 from reasonflow.domain.inbox import ImportReport
 from reasonflow.domain.model import (
@@ -22,17 +24,62 @@ from reasonflow.domain.model import (
     Outcome,
 )
 
-Address = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
-Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+#: No NUL character in stored text: PostgreSQL cannot store one (400 on every database).
+NO_NUL = "^[^\\x00]*$"
+
+
+def text(min_length: int = 0, max_length: int | None = None) -> msgspec.Meta:
+    """A text field's limits, checked by msgspec (400) and stated in the OpenAPI schema."""
+    return msgspec.Meta(min_length=min_length or None, max_length=max_length, pattern=NO_NUL)
+
+
+Address = Annotated[str, text(3, 320)]
+#: An account's address: a dot-atom, ``@``, a domain name with a dot. Stated as a
+#: pattern (the one msgspec checks, 400) rather than ``format: email``, whose
+#: validators differ on the edges (quoted local parts, IP literals, lengths).
+ADDRESS = (
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+_ADDRESS = re.compile(ADDRESS)
+AccountAddress = Annotated[
+    str, msgspec.Meta(min_length=3, max_length=MAX_ADDRESS, extra_json_schema={"pattern": ADDRESS})
+]
+#: Earliest and latest year of a ``received_at``, as given (before conversion to UTC):
+#: far outside them a date cannot be converted or stored on every database.
+RECEIVED_YEARS = (1000, 2999)
+ReceivedAt = Annotated[
+    str,
+    msgspec.Meta(
+        extra_json_schema={
+            "format": "date-time",
+            "pattern": "^[12][0-9]{3}-",
+            "description": "RFC 3339 with an offset, in the years 1000 to 2999.",
+        }
+    ),
+]
+#: How ``received_at`` is read: RFC 3339 text only (Litestar converts bodies
+#: leniently, which would also take a number as a Unix time).
+_MOMENT = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Request bodies reject fields they do not know (400)."""
 
 
+class Registration(Input):
+    email: AccountAddress
+    password: Annotated[str, msgspec.Meta(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)]
+
+    def __post_init__(self) -> None:
+        # The pattern the schema states, with a message a person can act on.
+        if not _ADDRESS.fullmatch(self.email):
+            raise ValueError("email must be a valid address such as ada@example.com")
+
+
 class Credentials(Input):
-    email: Address
-    password: Password
+    email: Annotated[str, text(1, MAX_ADDRESS)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PASSWORD)]
 
 
 class UserOut(msgspec.Struct):
@@ -47,12 +94,29 @@ class TokenOut(msgspec.Struct):
 
 
 class EmailIn(Input):
-    subject: Annotated[str, msgspec.Meta(max_length=998)]
-    body: Annotated[str, msgspec.Meta(max_length=200_000)]
+    subject: Annotated[str, text(0, 998)]
+    body: Annotated[str, text(0, 200_000)]
     sender: Address
-    recipient: Annotated[str, msgspec.Meta(max_length=320)] = ""
-    received_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
-    thread_id: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    recipient: Annotated[str, text(0, 320)] = ""
+    received_at: ReceivedAt | None = None
+    thread_id: Annotated[str, text(1, 255)] | None = None
+
+    def __post_init__(self) -> None:
+        self.received()
+
+    def received(self) -> datetime | None:
+        """``received_at`` as a datetime; a ``ValueError`` (400) when it is not one
+        the schema allows."""
+        if self.received_at is None:
+            return None
+        try:
+            moment = msgspec.convert(self.received_at, _MOMENT)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"received_at: {str(exc).split(' - at ')[0]}") from None
+        first, last = RECEIVED_YEARS
+        if not first <= moment.year <= last:
+            raise ValueError(f"received_at must be in the years {first} to {last}")
+        return moment
 
 
 class EmailOut(msgspec.Struct):
@@ -115,7 +179,16 @@ class ImportOut(msgspec.Struct):
 
 
 class ApproveIn(Input):
-    draft: Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)] | None = None
+    draft: Annotated[str, text(1, 100_000)] | None = None
+
+
+def selection(kind: JobKind) -> msgspec.Meta:
+    """The rules of a batch's ``email_ids``, as the schema states them. The batch
+    service enforces them itself (400 with its own messages: empty, too many,
+    repeated ids), so msgspec only states them here."""
+    return msgspec.Meta(
+        extra_json_schema={"minItems": 1, "maxItems": kind.limit, "uniqueItems": True}
+    )
 
 
 #: A job's budget in USD: more than 0 (DESIGN §10).
@@ -123,13 +196,13 @@ Budget = Annotated[float, msgspec.Meta(gt=0, le=1_000_000)]
 
 
 class ClassifyIn(Input):
-    email_ids: list[UUID]
+    email_ids: Annotated[list[UUID], selection(JobKind.CLASSIFY)]
     force: bool = False
     max_cost_usd: Budget | None = None
 
 
 class ProcessIn(Input):
-    email_ids: list[UUID]
+    email_ids: Annotated[list[UUID], selection(JobKind.PROCESS)]
     max_cost_usd: Budget | None = None
 
 

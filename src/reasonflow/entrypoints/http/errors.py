@@ -14,6 +14,7 @@ from reasonflow.domain.accounts import InvalidAccount, SignInThrottled
 from reasonflow.entrypoints.http.request_log import request_id_of
 
 log = logging.getLogger("reasonflow.http")
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="reasonflow"'}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +76,14 @@ def domain_error(_: Request[Any, Any, Any], exc: Exception) -> Response[object]:
     retry_after = answer.retry_after
     if retry_after == "from error":
         retry_after = int(getattr(exc, "retry_after"))  # noqa: B009 - the table promises it
+    headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+    if answer.status == 401:  # RFC 9110: every 401 names the scheme to use
+        headers |= CHALLENGE
     return Response(
         error_body(answer.status, exc.message, exc.extra),
         status_code=answer.status,
         media_type=MediaType.JSON,
-        headers=None if retry_after is None else {"Retry-After": str(retry_after)},
+        headers=headers or None,
     )
 
 

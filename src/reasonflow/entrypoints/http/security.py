@@ -11,8 +11,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from reasonflow.domain.errors import InvalidToken
 from reasonflow.domain.ports import AccessTokens
-
-CHALLENGE = {"WWW-Authenticate": 'Bearer realm="reasonflow"'}
+from reasonflow.entrypoints.http.errors import CHALLENGE
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
