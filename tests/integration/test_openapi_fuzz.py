@@ -47,6 +47,22 @@ PASSWORD = "correct horse battery"
 #: jobs are at their cap or the rate limit (429), an email in the wrong status
 #: (409). schemathesis allows 401/404/409/429 already; 422 is the key reuse.
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
+#: An invalid request is refused: schemathesis's list, plus 413 for a body over
+#: JSON_MAX_BYTES (refused before it is parsed, so before its other faults).
+NEGATIVE_STATUSES = [
+    "400",
+    "401",
+    "403",
+    "404",
+    "405",
+    "406",
+    "409",
+    "413",
+    "415",
+    "422",
+    "428",
+    "429",
+]
 
 
 def config(base_url: str, token: str, email_ids: list[str]) -> SchemathesisConfig:
@@ -69,6 +85,7 @@ def config(base_url: str, token: str, email_ids: list[str]) -> SchemathesisConfi
             "checks": {
                 "enabled": True,
                 "positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES},
+                "negative_data_rejection": {"expected-statuses": NEGATIVE_STATUSES},
             },
         }
     )

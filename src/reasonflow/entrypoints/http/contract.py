@@ -116,6 +116,7 @@ EXACT_SCHEMAS: tuple[type[msgspec.Struct], ...] = (
     dto.ApproveIn,
     dto.ClassifyIn,
     dto.ProcessIn,
+    dto.EmailEventOut,
 )
 
 #: Headers some answers always carry.
@@ -157,20 +158,28 @@ IMPORT_BODY = {
     },
 }
 
-#: ``streamBatchStatus`` answers Server-Sent Events: ``progress`` events whose
-#: data is the status body, and keep-alive comments.
+#: ``streamBatchStatus`` answers Server-Sent Events: ``email`` events (one per
+#: finished email), ``progress`` events whose data is the status body, and
+#: keep-alive comments.
 EVENT_STREAM = {
     "text/event-stream": {
         "schema": {
             "type": "object",
-            "description": "One event: `progress` with the status body (JobOut) as JSON in "
-            "`data` and the job's revision as `id`; keep-alive comments between changes.",
+            "description": "One event: `email` with one finished email's outcome "
+            "(EmailEventOut) as JSON in `data` and its sequence number as `id`, or "
+            "`progress` with the status body (JobOut) and `<last email id>-<revision>` "
+            "as `id`; keep-alive comments between changes. `Last-Event-ID` resumes.",
             "properties": {
-                "event": {"type": "string", "enum": ["progress"]},
+                "event": {"type": "string", "enum": ["email", "progress"]},
                 "data": {
                     "type": "string",
                     "contentMediaType": "application/json",
-                    "contentSchema": {"$ref": "#/components/schemas/JobOut"},
+                    "contentSchema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/EmailEventOut"},
+                            {"$ref": "#/components/schemas/JobOut"},
+                        ]
+                    },
                 },
                 "id": {"type": "string"},
                 "retry": {"type": "integer"},
@@ -205,11 +214,23 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "path" and parameter.get("name") == "job_id":
                     parameter["schema"] = dict(JOB_ID)
+                if parameter.get("in") == "header":
+                    parameter["schema"] = _not_null(parameter.get("schema", {}))
             if operation.get("operationId") == "importEmails":
                 operation["requestBody"] = copy.deepcopy(IMPORT_BODY)
             if operation.get("operationId") == "streamBatchStatus":
                 operation["responses"]["200"]["content"] = copy.deepcopy(EVENT_STREAM)
     return doc
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A header is a string or absent, never JSON ``null``: an optional header's
+    ``oneOf [string, null]`` becomes its string alternative."""
+    choices = [c for c in schema.get("oneOf", []) if c.get("type") != "null"]
+    if len(choices) == 1 and len(choices) < len(schema["oneOf"]):
+        rest = {k: v for k, v in schema.items() if k != "oneOf"}
+        return {**rest, **choices[0]}
+    return schema
 
 
 def _no_nul_as_not(node: object) -> None:
