@@ -121,12 +121,12 @@ class SqlEmailRepository(EmailRepository):
         return True
 
     async def save_classification(self, email_id: UUID, intent: Intent, confidence: float) -> None:
-        values: dict[str, Any] = {
+        values = {
             "b_id": email_id,
             "b_intent": intent.value,
             "b_confidence": confidence,
+            "b_updated_at": self._clock.now(),
         }
-        values["b_updated_at"] = self._clock.now()
         await self._db.run_lone(_SAVE_CLASSIFICATION, values, write=True)
 
     async def finish_claimed(
