@@ -27,7 +27,8 @@ def _param(name: str) -> Any:
 
 
 # Built once, the statements every email of a job runs: building and hashing a
-# statement per email cost as much CPU as executing it.
+# statement per email cost as much CPU as executing it. ``Database.run_lone``
+# runs each as its own transaction (on a SQLite file, straight on the driver).
 _GET = select(t).where(t.c.user_id == _param("user_id"), t.c.id == _param("id"))
 _SAVE_CLASSIFICATION = (
     update(t)
@@ -59,9 +60,8 @@ class SqlEmailRepository(EmailRepository):
             await s.execute(insert(t).values(email_values(email)))
 
     async def get(self, user_id: UUID, email_id: UUID) -> Email | None:
-        async with self._db.statement(write=False) as c:
-            row = (await c.execute(_GET, {"b_user_id": user_id, "b_id": email_id})).first()
-        return None if row is None else to_email(row)
+        rows = await self._db.run_lone(_GET, {"b_user_id": user_id, "b_id": email_id}, write=False)
+        return to_email(rows[0]) if rows else None
 
     async def page(
         self, user_id: UUID, filters: EmailFilter, limit: int, cursor: str | None
@@ -129,9 +129,13 @@ class SqlEmailRepository(EmailRepository):
         return True
 
     async def save_classification(self, email_id: UUID, intent: Intent, confidence: float) -> None:
-        values = {"b_id": email_id, "b_intent": intent.value, "b_confidence": confidence}
-        async with self._db.statement(write=True) as c:
-            await c.execute(_SAVE_CLASSIFICATION, {**values, "b_updated_at": self._clock.now()})
+        values = {
+            "b_id": email_id,
+            "b_intent": intent.value,
+            "b_confidence": confidence,
+            "b_updated_at": self._clock.now(),
+        }
+        await self._db.run_lone(_SAVE_CLASSIFICATION, values, write=True)
 
     async def finish_claimed(
         self,
@@ -152,9 +156,8 @@ class SqlEmailRepository(EmailRepository):
                 "b_draft": result.draft,
                 "b_last_error": None,
             }
-        async with self._db.statement(write=True) as c:
-            done = await c.execute(statement, {**values, "b_updated_at": self._clock.now()})
-            return done.first() is not None
+        values["b_updated_at"] = self._clock.now()
+        return bool(await self._db.run_lone(statement, values, write=True))
 
     async def release(self, job_id: str, ids: Collection[UUID] | None = None) -> int:
         where = [t.c.job_id == job_id]
