@@ -13,6 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from reasonflow.adapters.mail.smtp import MailDeliveryError, SmtpConfig, SmtpMailer
+from reasonflow.domain.replies import Reply
 from tests.conftest import AppFactory, sign_in
 from tests.fakes_llm import make_email
 from tests.llm.conftest import free_port
@@ -76,7 +77,7 @@ async def test_a_reply_is_delivered_to_the_sender(smtp_server: tuple[Inbox, int]
     inbox, port = smtp_server
     email = make_email("Pricing question", sender="Ada Lovelace <ada@example.com>")
 
-    await mailer(f"smtp://127.0.0.1:{port}?starttls=false").send(email, "Thanks, Ada!")
+    await mailer(f"smtp://127.0.0.1:{port}?starttls=false").send(Reply.to(email, "Thanks, Ada!"))
 
     ((envelope, message),) = inbox.messages
     assert envelope.mail_from == "demo@reasonflow.local"
@@ -90,7 +91,7 @@ async def test_credentials_and_sender_come_from_the_url(smtp_server: tuple[Inbox
     inbox, port = smtp_server
     url = f"smtp://bot:p%40ss%3Aw0rd%2Fsecret@127.0.0.1:{port}?starttls=false&from=bot@example.org"
 
-    await mailer(url).send(make_email("Hi"), "Hello back")
+    await mailer(url).send(Reply.to(make_email("Hi"), "Hello back"))
 
     ((envelope, message),) = inbox.messages
     assert envelope.mail_from == "bot@example.org" and message["From"] == "bot@example.org"
@@ -120,7 +121,7 @@ async def test_failures_are_clear_and_keep_the_credentials_out(
     target = url.format(port=port, free=free_port())
 
     with pytest.raises(MailDeliveryError) as caught:
-        await mailer(target).send(make_email("Hi", **email_fields), "Hello")
+        await mailer(target).send(Reply.to(make_email("Hi", **email_fields), "Hello"))
 
     message = str(caught.value)
     assert message.startswith("SMTP delivery failed: ") and reason in message

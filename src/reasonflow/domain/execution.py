@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from uuid import UUID
 
 from reasonflow.domain.errors import ProviderError, ServiceUnavailable
@@ -42,8 +43,11 @@ class JobExecution:
         pipeline: AgentPipeline,
         clock: Clock,
         metrics: Metrics,
+        on_reply_queued: Callable[[], None] | None = None,
     ) -> None:
         self._emails = emails
+        # Wakes the dispatcher once a result with a reply (auto-send) is committed.
+        self._on_reply_queued = on_reply_queued
         self._jobs = jobs
         self._classifier = classifier
         self._pipeline = pipeline
@@ -150,6 +154,8 @@ class JobExecution:
         self._metrics.provider_call(job.kind, time.perf_counter() - started)
         if not await self._emails.finish_claimed(email.id, job.id, result):
             raise _ClaimLost(result.usage)
+        if result.reply is not None and self._on_reply_queued is not None:
+            self._on_reply_queued()
         return result.usage
 
 

@@ -25,16 +25,19 @@ from reasonflow.adapters.auth.tokens import JwtTokens
 from reasonflow.adapters.clock import SystemClock
 from reasonflow.adapters.mail.importer import parse_upload
 from reasonflow.adapters.metrics import PrometheusMetrics
+from reasonflow.adapters.sql.dispatches import SqlDispatchQueue
 from reasonflow.adapters.sql.emails import SqlEmailRepository
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.adapters.sql.users import SqlUserRepository
 from reasonflow.domain.accounts import AccountService, SignInThrottle
+from reasonflow.domain.dispatch import DispatchPolicy, ReplyDispatcher
 from reasonflow.domain.execution import JobExecution
 from reasonflow.domain.inbox import ImportedEmail, ImportProblem, InboxService
 from reasonflow.domain.pipeline import ReviewPolicy, StagedPipeline
 from reasonflow.domain.ports import (
     AccessTokens,
     Clock,
+    DispatchQueue,
     EmailRepository,
     IdempotencyStore,
     IntentClassifier,
@@ -50,7 +53,14 @@ from reasonflow.domain.ports import (
 )
 from reasonflow.domain.services import BatchService
 from reasonflow.entrypoints.cluster import RunnerFactory, job_adapters, signin_limits
-from reasonflow.entrypoints.lifecycle import Background, Lifecycle, Probe, Resource, every
+from reasonflow.entrypoints.lifecycle import (
+    Background,
+    DispatcherTask,
+    Lifecycle,
+    Probe,
+    Resource,
+    every,
+)
 from reasonflow.entrypoints.provider_choice import build_mailer, build_provider
 from reasonflow.entrypoints.settings import Settings
 
@@ -84,6 +94,8 @@ class Adapters:
 
     clock: Clock
     emails: EmailRepository
+    #: The replies committed for sending (same database as ``emails``).
+    dispatches: DispatchQueue
     users: UserRepository
     jobs: JobStore
     classifier: IntentClassifier
@@ -118,6 +130,7 @@ class Services:
     lifecycle: Lifecycle
     read_upload: UploadReader
     runner: JobRunner
+    dispatcher: ReplyDispatcher
     exposition: Exposition | None = None
 
 
@@ -141,6 +154,7 @@ def build_adapters(settings: Settings) -> Adapters:
     return Adapters(
         clock=clock,
         emails=SqlEmailRepository(database, clock),
+        dispatches=SqlDispatchQueue(database),
         users=SqlUserRepository(database),
         jobs=job_side.jobs,
         classifier=provider.classifier,
@@ -166,8 +180,17 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
     """The use cases over ``adapters``; starts nothing (see ``Services.lifecycle``)."""
     a = adapters
     policy = ReviewPolicy(settings.auto_approve_threshold, settings.auto_send)
-    pipeline = StagedPipeline(a.classifier, a.drafter, a.emails, a.mailer, policy)
-    execution = JobExecution(a.emails, a.jobs, a.classifier, pipeline, a.clock, a.metrics)
+    pipeline = StagedPipeline(a.classifier, a.drafter, a.emails, policy)
+    dispatcher = ReplyDispatcher(a.dispatches, a.mailer, a.clock, dispatch_policy(settings))
+    execution = JobExecution(
+        a.emails,
+        a.jobs,
+        a.classifier,
+        pipeline,
+        a.clock,
+        a.metrics,
+        on_reply_queued=dispatcher.wake,
+    )
     runner = a.runner(execution.run_email)
     batch = BatchService(
         a.emails,
@@ -183,7 +206,8 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
     accounts = AccountService(
         a.users, a.hasher, a.clock, throttle, hash_threads=settings.password_hash_threads
     )
-    resources = [*a.storage, *a.resources]
+    # Every serving process (API, worker) runs a dispatcher; the lease lets one deliver.
+    resources = [*a.storage, *a.resources, DispatcherTask(dispatcher)]
     if a.lease is not None:
         # Several processes share the jobs: one at a time, now and then, gives
         # back the claims of jobs that ended or vanished (never fresh ones).
@@ -200,14 +224,25 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
     )
     return Services(
         batch=batch,
-        inbox=InboxService(a.emails, a.mailer, a.clock),
+        inbox=InboxService(a.emails, a.clock, dispatcher, settings.send_wait_seconds),
         accounts=accounts,
         tokens=a.tokens,
         clock=a.clock,
         lifecycle=lifecycle,
         read_upload=a.read_upload,
         runner=runner,
+        dispatcher=dispatcher,
         exposition=a.exposition,
+    )
+
+
+def dispatch_policy(settings: Settings) -> DispatchPolicy:
+    return DispatchPolicy(
+        max_attempts=settings.dispatch_max_attempts,
+        retry_base_seconds=settings.dispatch_retry_base_seconds,
+        retry_max_seconds=settings.dispatch_retry_max_seconds,
+        lease_seconds=settings.dispatch_lease_seconds,
+        poll_seconds=settings.dispatch_poll_seconds,
     )
 
 
