@@ -68,9 +68,7 @@ def _mailbox(name: str) -> None:
 def _move(source: str, target: str) -> None:
     _mailbox(target)
     columns = _MAILBOX_COLUMNS
-    rows: Any = sa.select(*(sa.column(c) for c in columns)).select_from(
-        sa.table(source)
-    )
+    rows: Any = sa.select(*(sa.column(c) for c in columns)).select_from(sa.table(source))
     op.execute(
         sa.table(target, *(sa.column(c) for c in columns)).insert().from_select(columns, rows)
     )
