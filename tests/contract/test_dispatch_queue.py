@@ -4,6 +4,8 @@ on one database never deliver the same reply, nor at the same time."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -13,7 +15,7 @@ from uuid import UUID
 import pytest
 
 from reasonflow.adapters.clock import SystemClock
-from reasonflow.adapters.sql.dispatches import SqlDispatchQueue
+from reasonflow.adapters.sql.dispatches import SqlDispatchQueue, local_holder
 from reasonflow.adapters.sql.emails import SqlEmailRepository
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.domain.dispatch import DispatchPolicy, ReplyDispatcher
@@ -249,3 +251,31 @@ async def test_a_dispatcher_that_lost_its_lease_delivers_nothing_more(q: Queue) 
     (first,) = delivered
     assert await q.status(first) == (EmailStatus.SENT, None)
     assert len(await q.queue.due(q.clock.now(), 10)) == len(emails) - 1
+
+
+async def test_a_lease_whose_holder_process_died_here_is_taken_over_at_once(
+    backend_url: str,
+) -> None:
+    """A server restarted after a crash delivers at once, not a lease later."""
+    dead_pid = _a_pid_that_ended()
+    alive, dead = local_holder(), local_holder().rsplit("|", 2)[0] + f"|{dead_pid}|0000"
+    db = await migrated_database(backend_url)
+    try:
+        if not db.is_sqlite:
+            await empty_tables(db)
+        queue, now = SqlDispatchQueue(db), StepClock().now()
+        assert await queue.acquire_lease(dead, now, 3600)
+        assert await queue.acquire_lease(alive, now, 60)
+        # A live holder of this machine (this very process) keeps its lease.
+        assert not await queue.acquire_lease(local_holder(), now, 60)
+        # Another machine's holder is never judged by a local pid.
+        assert await queue.acquire_lease("elsewhere|boot|1|x", now + timedelta(seconds=61), 60)
+        assert not await queue.acquire_lease(dead, now + timedelta(seconds=62), 60)
+    finally:
+        await db.dispose()
+
+
+def _a_pid_that_ended() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid

@@ -25,7 +25,7 @@ from reasonflow.adapters.auth.tokens import JwtTokens
 from reasonflow.adapters.clock import SystemClock
 from reasonflow.adapters.mail.importer import parse_upload
 from reasonflow.adapters.metrics import PrometheusMetrics
-from reasonflow.adapters.sql.dispatches import SqlDispatchQueue
+from reasonflow.adapters.sql.dispatches import SqlDispatchQueue, local_holder
 from reasonflow.adapters.sql.emails import SqlEmailRepository
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.adapters.sql.users import SqlUserRepository
@@ -181,7 +181,9 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
     a = adapters
     policy = ReviewPolicy(settings.auto_approve_threshold, settings.auto_send)
     pipeline = StagedPipeline(a.classifier, a.drafter, a.emails, policy)
-    dispatcher = ReplyDispatcher(a.dispatches, a.mailer, a.clock, dispatch_policy(settings))
+    dispatcher = ReplyDispatcher(
+        a.dispatches, a.mailer, a.clock, dispatch_policy(settings), holder=local_holder()
+    )
     execution = JobExecution(
         a.emails,
         a.jobs,

@@ -3,12 +3,20 @@
 ``queue_reply`` runs inside the caller's transaction (``SqlEmailRepository``),
 so a reply exists exactly when its email's move to ``sending`` committed.
 The lease is one row per name, taken with a conditional UPDATE (or INSERT when
-absent): the same statements on SQLite and Postgres.
+absent): the same statements on SQLite and Postgres. It ends when it expires, or
+at once when its holder is a process of this machine that no longer exists
+(``local_holder`` names the host, its boot and the pid): a server restarted
+after a crash takes over without waiting out the dead one's lease.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import secrets
+import socket
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +34,37 @@ from reasonflow.domain.replies import Reply, ReplyHeaders
 
 #: The lease every dispatcher of a database competes for.
 LEASE_NAME = "reply-dispatcher"
+_SEP = "|"
+
+
+@functools.cache
+def _machine() -> str:
+    """This host and boot: a pid means the same process only within both."""
+    boot = Path("/proc/sys/kernel/random/boot_id")
+    boot_id = boot.read_text().strip() if boot.exists() else "-"
+    return f"{socket.gethostname()}{_SEP}{boot_id}"
+
+
+def local_holder() -> str:
+    """A lease holder id for a dispatcher of this process: host, boot, pid, random."""
+    return _SEP.join((_machine(), str(os.getpid()), secrets.token_hex(4)))
+
+
+def _gone(holder: str) -> bool:
+    """Whether ``holder`` is a dispatcher of a process of this machine that has ended."""
+    machine, sep, _random = holder.rpartition(_SEP)
+    machine, sep2, pid = machine.rpartition(_SEP)
+    if not (sep and sep2 and pid.isdigit()) or machine != _machine():
+        return False  # another machine's (or an unknown form): only expiry ends it
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # exists, someone else's
+    return False
 
 
 async def queue_reply(session: AsyncSession, reply: Reply, now: datetime, db: Database) -> None:
@@ -125,6 +164,20 @@ class SqlDispatchQueue(DispatchQueue):
             )
             if taken.first() is not None:
                 return True
+            current = (
+                await s.execute(select(lease_t.c.holder).where(lease_t.c.name == self._lease))
+            ).scalar_one_or_none()
+            if current is not None:
+                if not _gone(current):
+                    return False
+                # Its holder crashed: take over now (compare-and-set on the dead holder).
+                stolen = await s.execute(
+                    update(lease_t)
+                    .where(lease_t.c.name == self._lease, lease_t.c.holder == current)
+                    .values(holder=holder, expires_at=until)
+                    .returning(lease_t.c.name)
+                )
+                return stolen.first() is not None
             dialect = sqlite if self._db.is_sqlite else postgresql
             inserted = await s.execute(
                 dialect.insert(lease_t)

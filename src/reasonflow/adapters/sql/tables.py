@@ -167,6 +167,6 @@ dispatch_leases = Table(
     "dispatch_leases",
     metadata,
     Column("name", String(64), primary_key=True),
-    Column("holder", String(64), nullable=False),
+    Column("holder", String(255), nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
 )

@@ -104,7 +104,7 @@ def upgrade() -> None:
     op.create_table(
         "dispatch_leases",
         sa.Column("name", sa.String(64), primary_key=True),
-        sa.Column("holder", sa.String(64), nullable=False),
+        sa.Column("holder", sa.String(255), nullable=False),
         sa.Column("expires_at", _when(), nullable=False),
     )
 
