@@ -15,7 +15,9 @@ export const STATUSES = {
   drafted: "Drafted",
   needs_review: "Needs review",
   approved: "Approved",
+  sending: "Sending",
   sent: "Sent",
+  send_failed: "Send failed",
   rejected: "Rejected",
 };
 
