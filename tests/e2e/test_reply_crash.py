@@ -5,16 +5,19 @@
 SMTP pointed at an aiosmtpd sink in its own process, which records the
 Message-ID of every message it accepted. Each run: a fresh user submits a
 process batch of 10 emails (offline provider); the server is SIGKILLed at a
-random moment of the batch and started again; the run's emails the crash sent
-back to ``pending`` are submitted again (the in-memory job died with the
-process), until all ten read ``sent``. The restarted server then hosts the
-next run, which kills it in turn: one kill per run, one run started per life.
+random moment of the batch (after k of its replies were committed ``sent``, k
+drawn from 0..10, plus a random delay) and started again; the run's emails the
+crash sent back to ``pending`` are submitted again (the in-memory job died with
+the process), until all ten read ``sent``. The restarted server then hosts the
+next run, which kills it in turn: one kill per run. Two lanes, each with its
+own database and servers, run side by side to keep the wall time down.
 
 Asserted: every reply reached the sink (none lost), every email reads ``sent``,
-and a reply the sink received twice carries the same Message-ID; at most one
-duplicate per run, since the dispatcher has one reply in flight at a time and
-only a kill between the sink's acceptance and the ``sent`` commit can repeat it.
-The duplicate count is printed (``pytest -s``).
+no reply whose ``sent`` was committed before the kill reached the sink twice,
+and a kill repeats at most one reply (the dispatcher has one in flight at a
+time): duplicates come only from the window between the SMTP server's
+acceptance and that commit, and carry the same Message-ID. The duplicate count
+is printed (``pytest -s``).
 """
 
 from __future__ import annotations
@@ -26,9 +29,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +47,9 @@ pytestmark = pytest.mark.e2e
 
 #: ``CRASH_TEST_RUNS`` runs fewer while working on the test; the suite runs 200.
 RUNS = int(os.environ.get("CRASH_TEST_RUNS", "200"))
+#: Runs go in two lanes at once, each with its own database and server: while
+#: one lane's server starts, the other's batch runs.
+LANES = 2
 BATCH = 10
 INQUIRY = (
     "Hi, could you tell me how much the Business plan costs for 50 seats? "
@@ -75,8 +84,10 @@ class Forked:
 
 
 class ForkServer:
-    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
-        self._workdir, self._env = workdir, env
+    """The fork server process; ``serve`` may be called from several threads."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self._lock = threading.Lock()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "tests.e2e.forkserver"],
             cwd=REPO,
@@ -94,19 +105,21 @@ class ForkServer:
         answer: dict[str, Any] = json.loads(line)
         return answer
 
-    def serve(self) -> Forked:
+    def serve(self, workdir: Path, env: dict[str, str]) -> Forked:
+        """A server over ``workdir``'s database, once it answers ``/ready``."""
         port = free_port()
-        log = self._workdir / f"server-{port}.log"
+        log = workdir / f"server-{port}.log"
         request = {
             "argv": ["serve", "--host", "127.0.0.1", "--port", str(port)],
-            "env": self._env,
-            "cwd": str(self._workdir),
+            "env": env,
+            "cwd": str(workdir),
             "log": str(log),
         }
-        assert self._proc.stdin is not None
-        self._proc.stdin.write(json.dumps(request) + "\n")
-        self._proc.stdin.flush()
-        server = Forked(self._read()["pid"], port, log)
+        with self._lock:
+            assert self._proc.stdin is not None
+            self._proc.stdin.write(json.dumps(request) + "\n")
+            self._proc.stdin.flush()
+            server = Forked(self._read()["pid"], port, log)
         deadline = time.monotonic() + 60
         while True:
             assert server.alive(), f"server exited early:\n{log.read_text(errors='replace')}"
@@ -186,12 +199,31 @@ def _statuses(client: httpx.Client, headers: dict[str, str]) -> dict[str, str]:
 
 
 def _committed_sent(db: Path, ids: list[str]) -> set[str]:
-    """The emails whose delivery was committed (``sent``) when the server died."""
+    """The emails of ``ids`` whose delivery is committed (``sent``)."""
     hexes = [i.replace("-", "") for i in ids]
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT id, status FROM emails").fetchall()
-    sent = {row_id for row_id, status in rows if status == "sent"}
+    marks = ",".join("?" * len(hexes))
+    query = f"SELECT id FROM emails WHERE status = 'sent' AND id IN ({marks})"
+    conn = sqlite3.connect(db, timeout=10)
+    try:
+        sent = {row[0] for row in conn.execute(query, hexes)}
+    finally:
+        conn.close()
     return {i for i, h in zip(ids, hexes, strict=True) if h in sent}
+
+
+def _wait_for_the_moment(rng: random.Random, db: Path, ids: list[str], window: float) -> None:
+    """Wait for a random moment of the batch: k of its replies committed ``sent``
+    (k drawn from 0..10, so kills spread over processing, dispatching and done),
+    then a random fraction of the time one more reply takes."""
+    target = rng.randint(0, len(ids))
+    if target == 0:
+        time.sleep(rng.uniform(0, window))
+        return
+    deadline = time.monotonic() + 60
+    while len(_committed_sent(db, ids)) < target:
+        assert time.monotonic() < deadline, "the batch stopped making progress"
+        time.sleep(0.005)
+    time.sleep(rng.uniform(0, window / len(ids)))
 
 
 def _phase(sent: set[str], ids: list[str]) -> str:
@@ -232,63 +264,99 @@ def _message_id(email_id: str) -> str:
     return f"<reply-{email_id.replace('-', '')}@example.com>"
 
 
-def test_replies_survive_sigkill_at_any_moment_none_lost(tmp_path: Path, sink: Sink) -> None:
-    db = tmp_path / "reasonflow.db"
-    env = server_env(
-        tmp_path,
-        REASONFLOW_AUTO_SEND="true",
-        # Every non-spam, non-complaint email is auto-sent, whatever its confidence.
-        REASONFLOW_AUTO_APPROVE_THRESHOLD="0",
-        REASONFLOW_SMTP_URL=f"smtp://127.0.0.1:{sink.port}?starttls=false&timeout=10",
-        REASONFLOW_SUBMIT_RATE_PER_MINUTE="1000",
-        REASONFLOW_DISPATCH_RETRY_BASE_SECONDS="0.2",
-    )
-    forks = ForkServer(tmp_path, env)
-    rng = random.Random(14)
-    phases: Counter[str] = Counter()
-    runs: list[list[str]] = []
-    restarts: list[float] = []
-    committed: set[str] = set()
-    started = time.monotonic()
-    server = forks.serve()
-    try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            seconds, calibration = _time_a_batch(client)
-        window = 1.2 * seconds
-        for run in range(RUNS):
-            with httpx.Client(base_url=server.url, timeout=30) as client:
-                headers = _sign_up(client, run)
-                ids = _add_emails(client, headers, run)
-                runs.append(ids)
-                response = client.post(
-                    "/api/v1/emails/batch/process", json={"email_ids": ids}, headers=headers
-                )
-                assert response.status_code == 202, response.text
-                time.sleep(rng.uniform(0, window))
+@dataclass
+class Lane:
+    """One database and its succession of servers; its runs one after another."""
+
+    workdir: Path
+    env: dict[str, str]
+    runs: list[list[str]] = field(default_factory=list)
+    committed: set[str] = field(default_factory=set)
+    phases: Counter[str] = field(default_factory=Counter)
+    restarts: list[float] = field(default_factory=list)
+
+    def drive(self, forks: ForkServer, numbers: range, window: float, seed: int) -> None:
+        rng = random.Random(seed)
+        db = self.workdir / "reasonflow.db"
+        server = forks.serve(self.workdir, self.env)
+        try:
+            for run in numbers:
+                with httpx.Client(base_url=server.url, timeout=30) as client:
+                    headers = _sign_up(client, run)
+                    ids = _add_emails(client, headers, run)
+                    self.runs.append(ids)
+                    response = client.post(
+                        "/api/v1/emails/batch/process", json={"email_ids": ids}, headers=headers
+                    )
+                    assert response.status_code == 202, response.text
+                    _wait_for_the_moment(rng, db, ids, window)
+                server.kill()
+                sent = _committed_sent(db, ids)
+                self.committed |= sent
+                self.phases[_phase(sent, ids)] += 1
+                restarted = time.monotonic()
+                server = forks.serve(self.workdir, self.env)
+                self.restarts.append(time.monotonic() - restarted)
+                with httpx.Client(base_url=server.url, timeout=30) as client:
+                    _finish(client, headers, ids)
+        finally:
             server.kill()
-            sent = _committed_sent(db, ids)
-            committed |= sent
-            phases[_phase(sent, ids)] += 1
-            t0 = time.monotonic()
-            server = forks.serve()
-            restarts.append(time.monotonic() - t0)
-            with httpx.Client(base_url=server.url, timeout=30) as client:
-                _finish(client, headers, ids)
+
+
+def test_replies_survive_sigkill_at_any_moment_none_lost(tmp_path: Path, sink: Sink) -> None:
+    def env_for(workdir: Path) -> dict[str, str]:
+        return server_env(
+            workdir,
+            REASONFLOW_AUTO_SEND="true",
+            # Every non-spam, non-complaint email is auto-sent, whatever its confidence.
+            REASONFLOW_AUTO_APPROVE_THRESHOLD="0",
+            REASONFLOW_SMTP_URL=f"smtp://127.0.0.1:{sink.port}?starttls=false&timeout=10",
+            REASONFLOW_SUBMIT_RATE_PER_MINUTE="1000",
+            REASONFLOW_DISPATCH_RETRY_BASE_SECONDS="0.2",
+        )
+
+    lanes = []
+    for n in range(LANES):
+        workdir = tmp_path / f"lane{n}"
+        workdir.mkdir()
+        lanes.append(Lane(workdir, env_for(workdir)))
+    forks = ForkServer(lanes[0].env)
+    started = time.monotonic()
+    try:
+        first = forks.serve(lanes[0].workdir, lanes[0].env)
+        try:
+            with httpx.Client(base_url=first.url, timeout=30) as client:
+                seconds, calibration = _time_a_batch(client)
+        finally:
+            first.kill()
+        window = seconds
+        with ThreadPoolExecutor(LANES) as pool:
+            futures = [
+                pool.submit(lane.drive, forks, range(n, RUNS, LANES), window, 14 + n)
+                for n, lane in enumerate(lanes)
+            ]
+            for future in futures:
+                future.result()
     finally:
-        server.kill()
         forks.close()
     elapsed = time.monotonic() - started
 
+    runs = [ids for lane in lanes for ids in lane.runs]
+    committed = set().union(*(lane.committed for lane in lanes))
+    phases = sum((lane.phases for lane in lanes), Counter[str]())
+    restarts = [s for lane in lanes for s in lane.restarts]
     received = sink.message_ids()
     expected = {_message_id(i) for ids in runs for i in ids}
     lost = expected - set(received)
     duplicates = sum(n - 1 for n in received.values())
     print(
-        f"\nreply crash test: {RUNS} runs x {BATCH} replies in {elapsed:.0f} s "
-        f"(batch window {window:.2f} s); killed while {dict(phases)}; "
-        f"delivered {len(expected) - len(lost)}/{len(expected)}, lost {len(lost)}, "
-        f"duplicates {duplicates} (same Message-ID); restart {sum(restarts) / len(restarts):.2f}"
+        f"\nreply crash test: {len(runs)} runs x {BATCH} replies in {elapsed:.0f} s "
+        f"({LANES} lanes); killed while "
+        f"{dict(phases)}; delivered {len(expected) - len(lost)}/{len(expected)}, "
+        f"lost {len(lost)}, duplicates {duplicates} (same Message-ID); "
+        f"restart to ready {sum(restarts) / len(restarts):.2f} s on average"
     )
+    assert len(runs) == RUNS
     assert not lost, f"{len(lost)} replies never reached the mail server"
     # Nothing but our replies, each under the Message-ID made from its email id.
     assert set(received) == expected | {_message_id(i) for i in calibration}

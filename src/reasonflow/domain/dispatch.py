@@ -173,8 +173,9 @@ class ReplyDispatcher:
         attempts = item.attempts + 1
         now = self._clock.now()
         if attempts >= self.policy.max_attempts:
+            tries = f"{attempts} attempt{'' if attempts == 1 else 's'}"
             await self._queue.failed(
-                reply.email_id, now, f"Sending failed after {attempts} attempts: {error}", None
+                reply.email_id, now, f"Sending failed after {tries}: {error}", None
             )
             log.warning("reply gave up attempts=%d", attempts)
         else:
