@@ -45,13 +45,13 @@ def test_a_refused_reply_shows_send_failed_with_its_reason_and_can_be_filtered(
 
     sign_in(page, account)
 
-    failed = row(page, "Pricing for our team").locator(".badge")
+    failed = row(page, "Pricing for our team").locator(".col-status .badge")
     expect(failed).to_contain_text("Send failed")
     refused = "SMTP delivery failed: the mail server refused the recipient"
     expect(failed.locator(".status-error")).to_have_attribute(
         "title", f"Sending failed after 1 attempt: {refused}"
     )
-    expect(row(page, "Plans and pricing").locator(".badge")).to_have_text("Sent")
+    expect(row(page, "Plans and pricing").locator(".col-status .badge")).to_have_text("Sent")
 
     page.locator("#filter-status").select_option("send_failed")
     expect(rows(page)).to_have_count(1)
