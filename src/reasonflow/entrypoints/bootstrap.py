@@ -209,7 +209,8 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
         a.users, a.hasher, a.clock, throttle, hash_threads=settings.password_hash_threads
     )
     # Every serving process (API, worker) runs a dispatcher; the lease lets one deliver.
-    resources = [*a.storage, *a.resources, DispatcherTask(dispatcher)]
+    dispatching = DispatcherTask(dispatcher, settings.shutdown_grace_seconds)
+    resources = [*a.storage, *a.resources, dispatching]
     if a.lease is not None:
         # Several processes share the jobs: one at a time, now and then, gives
         # back the claims of jobs that ended or vanished (never fresh ones).
