@@ -5,7 +5,7 @@ so a reply exists exactly when its email's move to ``sending`` committed.
 The lease is one row per name, taken with a conditional UPDATE (or INSERT when
 absent): the same statements on SQLite and Postgres. It ends when it expires, or
 at once when its holder is a process of this machine that no longer exists
-(``local_holder`` names the host, its boot and the pid): a server restarted
+(``local_holder`` names the host, its boot, the pid namespace and the pid): a server restarted
 after a crash takes over without waiting out the dead one's lease.
 """
 
@@ -39,14 +39,19 @@ _SEP = "|"
 
 @functools.cache
 def _machine() -> str:
-    """This host and boot: a pid means the same process only within both."""
+    """This host, boot and pid namespace: a pid names one process only within all
+    three (containers sharing a hostname and kernel differ in pid namespace)."""
     boot = Path("/proc/sys/kernel/random/boot_id")
     boot_id = boot.read_text().strip() if boot.exists() else "-"
-    return f"{socket.gethostname()}{_SEP}{boot_id}"
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        namespace = "-"
+    return _SEP.join((socket.gethostname(), boot_id, namespace))
 
 
 def local_holder() -> str:
-    """A lease holder id for a dispatcher of this process: host, boot, pid, random."""
+    """A lease holder id for a dispatcher of this process: machine, pid, random."""
     return _SEP.join((_machine(), str(os.getpid()), secrets.token_hex(4)))
 
 
