@@ -49,7 +49,7 @@ test: install services browser lint ## the whole suite (starts what it needs)
 bench: install services ## every benchmark of docs/benchmarks.md, one after another (~40 min)
 	@rc=0; for row in bench_llm_makespan bench_fairness bench_submit_latency bench_polling \
 		bench_job_memory bench_provider_overhead bench_email_cpu bench_cluster \
-		"bench_polling --store redis" bench_cluster_cost bench_signin_polling; do \
+		"bench_polling --store redis" bench_cluster_cost bench_signin_polling bench_cascade; do \
 		echo "== $$row"; $(BIN)/python -m bench.$$row || rc=1; \
 	done; exit $$rc
 

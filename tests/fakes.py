@@ -157,13 +157,18 @@ class FakeEmailRepository(EmailRepository):
                 if e.user_id == user_id
                 and (filters.status is None or e.status is filters.status)
                 and (filters.intent is None or e.intent is filters.intent)
+                and (filters.thread_id is None or e.thread_id == filters.thread_id)
             ),
             key=_page_key,
-            reverse=True,
+            reverse=not filters.oldest_first,
         )
         if cursor is not None:
             when, last_id = decode_cursor(cursor)
-            rows = [e for e in rows if _page_key(e) < (when, last_id.hex)]
+            last = (when, last_id.hex)
+            if filters.oldest_first:
+                rows = [e for e in rows if _page_key(e) > last]
+            else:
+                rows = [e for e in rows if _page_key(e) < last]
         items = [dataclasses.replace(e) for e in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:

@@ -51,7 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerUnderTest
     try:
         process.wait_ready()
         with httpx.Client(base_url=process.url, timeout=10) as client:
-            yield ServerUnderTest(process.url, client)
+            yield ServerUnderTest(process.url, client, workdir)
     finally:
         process.stop()
 

@@ -4,9 +4,12 @@ page operations every test repeats (sign in, find a row, record requests)."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +29,7 @@ class NewEmail:
     sender: str = "Customer <customer@example.com>"
     #: Minutes before NEWEST; by default each email is a minute older than the last.
     minutes_ago: int | None = None
+    thread_id: str | None = None
 
 
 @dataclass
@@ -55,6 +59,7 @@ class Account:
                             else email.minutes_ago
                         )
                     ).isoformat(),
+                    "thread_id": email.thread_id,
                 },
                 headers=self.headers,
             )
@@ -76,6 +81,14 @@ class Account:
 class ServerUnderTest:
     url: str
     client: httpx.Client
+    #: The server's working directory (its SQLite database: the dev mailer's mailbox).
+    workdir: Path | None = None
+
+    def outbox(self) -> list[str]:
+        """The bodies of the replies the server delivered (the dev mailer's table)."""
+        assert self.workdir is not None
+        with closing(sqlite3.connect(self.workdir / "reasonflow.db")) as db:
+            return [body for (body,) in db.execute("SELECT body FROM dev_mailbox")]
 
     def register(self, address: str) -> Account:
         creds = {"email": address, "password": PASSWORD}

@@ -1,4 +1,5 @@
-"""The screenshots in docs/ui.md, taken from a real run over the demo inbox.
+"""The screenshots in docs/ui.md (inbox, progress modal, detail panel, review
+queue), taken from a real run over the demo inbox.
 
 The data and the moment are fixed so that a new run gives the same pictures:
 emails arrive at fixed times, and the modal is captured while the fifth email
@@ -83,3 +84,35 @@ def test_screenshots_of_the_inbox_and_the_modal(page: Page, server: ServerUnderT
 
     expect(modal.locator("#modal-status")).to_have_text("Done: 7 of 8 emails succeeded, 1 failed.")
     modal.get_by_role("button", name="Close").click()
+
+
+def test_screenshots_of_the_detail_panel_and_the_review_queue(
+    page: Page, server: ServerUnderTest
+) -> None:
+    page.emulate_media(reduced_motion="reduce")
+    account = server.register("reviewer@reasonflow.local")
+    newest_first = sorted(DEMO_EMAILS, key=lambda e: e.minutes_ago)[:SHOWN]
+    ids = account.add(
+        [NewEmail(e.subject, e.body, e.sender, e.minutes_ago, e.thread_id) for e in newest_first]
+    )
+    wait_finished(account, account.submit("process", ids)["job_id"])
+    sign_in(page, account)
+    expect(rows(page)).to_have_count(SHOWN)
+
+    reply = "Re: Initech kickoff: notes for your records"
+    rows(page).get_by_role("button", name=reply, exact=True).click()
+    detail = page.locator("#detail")
+    expect(detail.get_by_role("heading", name=reply)).to_be_focused()
+    thread = detail.get_by_role("region", name="Earlier in this thread (1 email)")
+    expect(thread).to_contain_text("Initech kickoff: notes for your records")
+    expect(detail.get_by_label("Reply draft")).not_to_have_value("")
+    page.mouse.move(0, 0)
+    page.screenshot(path=IMAGES / "detail-panel.png", animations="disabled")
+    page.keyboard.press("Escape")
+    expect(detail).to_be_hidden()
+
+    page.get_by_role("button", name="Review queue").click()
+    expect(detail.locator("#detail-position")).to_contain_text("Review queue: 1 of ")
+    expect(detail.locator("#detail-status")).not_to_be_empty()
+    page.mouse.move(0, 0)
+    page.screenshot(path=IMAGES / "review-queue.png", animations="disabled")

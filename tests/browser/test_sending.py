@@ -56,3 +56,18 @@ def test_a_refused_reply_shows_send_failed_with_its_reason_and_can_be_filtered(
     page.locator("#filter-status").select_option("send_failed")
     expect(rows(page)).to_have_count(1)
     expect(row(page, "Pricing for our team")).to_be_visible()
+
+
+def test_the_detail_panel_offers_to_send_a_failed_reply_again(page: Page, account: Account) -> None:
+    (email_id,) = account.add([NewEmail("Refund timing", sender="bounce@example.com")])
+    _process_approve_send(account, [email_id])
+    sign_in(page, account)
+
+    row(page, "Refund timing").get_by_role("button", name="Refund timing").click()
+
+    detail = page.locator("#detail")
+    expect(detail.locator("#detail-status")).to_have_text("Send failed")
+    expect(detail.locator(".detail-failure-title")).to_have_text("Sending this reply failed")
+    expect(detail.locator("#detail-failure-text")).to_contain_text("refused the recipient")
+    expect(detail.get_by_role("button", name="Send")).to_be_enabled()
+    expect(detail.get_by_role("button", name="Approve")).to_be_enabled()

@@ -155,6 +155,37 @@ async def test_pages_filter_by_status_and_intent(repo: Backend) -> None:
     assert len(by_status.items) == 2
 
 
+async def test_pages_walk_oldest_first_when_asked_without_repeats(repo: Backend) -> None:
+    emails = await stored(
+        repo, *[mail(minutes=5) for _ in range(4)], mail(minutes=9), mail(minutes=1)
+    )
+    seen: list[Email] = []
+    cursor: str | None = None
+    for _ in range(10):
+        page = await repo.emails.page(ALICE, EmailFilter(oldest_first=True), 2, cursor)
+        seen += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    expected = sorted(emails, key=lambda e: (e.received_at, e.id.hex))
+    assert [e.id for e in seen] == [e.id for e in expected]
+
+
+async def test_pages_filter_by_thread_and_owner(repo: Backend) -> None:
+    first, second, _, _ = await stored(
+        repo,
+        mail(minutes=1, thread_id="t-renewal"),
+        mail(minutes=2, thread_id="t-renewal"),
+        mail(minutes=3, thread_id="t-other"),
+        mail(BOB, minutes=4, thread_id="t-renewal"),
+    )
+
+    page = await repo.emails.page(ALICE, EmailFilter(thread_id="t-renewal"), 10, None)
+
+    assert [e.id for e in page.items] == [second.id, first.id]
+
+
 @pytest.mark.parametrize(
     "cursor",
     [

@@ -79,6 +79,38 @@ async def test_inbox_pages_newest_first_without_gaps(alice: Api) -> None:
     assert (await alice.get("/api/v1/emails?limit=0")).status_code == 400
 
 
+async def test_a_thread_lists_oldest_first_and_only_the_callers_emails(
+    alice: Api, bob: Api
+) -> None:
+    async def add(who: Api, subject: str, day: int, thread: str) -> str:
+        response = await who.post(
+            "/api/v1/emails",
+            {"subject": subject, "body": "b", "sender": "s@x.io", "thread_id": thread,
+             "received_at": f"2026-01-0{day}T00:00:00+00:00"},
+        )  # fmt: skip
+        assert response.status_code == 201
+        return str(response.json()["id"])
+
+    first = await add(alice, "first", 1, "t-1")
+    second = await add(alice, "second", 2, "t-1")
+    await add(alice, "elsewhere", 3, "t-2")
+    await add(bob, "bob's", 4, "t-1")
+
+    newest = (await alice.get("/api/v1/emails?thread_id=t-1")).json()
+    assert [e["id"] for e in newest["items"]] == [second, first]
+    oldest = (await alice.get("/api/v1/emails?thread_id=t-1&order=oldest&limit=1")).json()
+    assert [e["id"] for e in oldest["items"]] == [first]
+    cursor = oldest["next_cursor"]
+    after = await alice.get(f"/api/v1/emails?thread_id=t-1&order=oldest&cursor={cursor}")
+    assert [e["id"] for e in after.json()["items"]] == [second]
+    assert after.json()["next_cursor"] is None
+    assert (await bob.get("/api/v1/emails?thread_id=t-2")).json()["items"] == []
+    for bad in ("order=sideways", "thread_id=", f"thread_id={'x' * 256}"):
+        response = await alice.get(f"/api/v1/emails?{bad}")
+        assert response.status_code == 400, bad
+        assert response.json()["extra"][0]["key"] == bad.partition("=")[0]
+
+
 async def test_bad_email_bodies_are_400_and_change_nothing(alice: Api) -> None:
     for body in (
         {"subject": "s", "body": "b"},

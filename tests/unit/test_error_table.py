@@ -35,6 +35,7 @@ def test_every_domain_error_has_an_answer_in_the_table(kind: type[errors.DomainE
         (errors.TooManyActiveJobs(10), 429, "30"),
         (errors.RateLimited(2.2), 429, "3"),
         (errors.ServiceUnavailable(), 503, "5"),
+        (errors.DatabaseUnavailable(), 503, "5"),
         (errors.EmailsConflict({uuid.UUID(int=1): EmailStatus.SENT}), 409, None),
         (accounts.InvalidAccount("email must be a valid address"), 400, None),
     ],

@@ -181,6 +181,17 @@ class ServiceUnavailable(DomainError):
         super().__init__(message)
 
 
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached (down, restarting, connection lost).
+
+    Not a ``ServiceUnavailable``: a job's email that meets it fails with a
+    short reason and can be retried, rather than waiting for a task re-run.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("The database is unavailable right now; try again shortly")
+
+
 class InvalidCursor(DomainError):
     def __init__(self) -> None:
         super().__init__("cursor is malformed")

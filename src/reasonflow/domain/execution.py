@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from uuid import UUID
 
-from reasonflow.domain.errors import ProviderError, ServiceUnavailable
+from reasonflow.domain.errors import DatabaseUnavailable, ProviderError, ServiceUnavailable
+from reasonflow.domain.job_log import finished_now, job_finished
 from reasonflow.domain.model import BatchJob, Email, EmailStatus, JobKind, Usage
 from reasonflow.domain.ports import (
     AgentPipeline,
@@ -20,7 +24,15 @@ from reasonflow.domain.ports import (
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 UNEXPECTED = "unexpected internal error"
+#: An email whose step met the database away (restarting, unreachable).
+DATABASE_AWAY = "the database was unavailable; retry the email"
+#: How long a failure is kept trying to reach the database before it is left
+#: to claim recovery; while it waits, its slot stays taken, so a job does not
+#: run through its emails failing them all during a short outage.
+DATABASE_PATIENCE_SECONDS = 60.0
 #: A process email whose claim was taken from its job (released by recovery or
 #: another process) while the pipeline ran: nothing was written, so it did not succeed.
 LOST_CLAIM = "the email was released before its result was saved"
@@ -33,6 +45,11 @@ class JobExecution:
     its later emails fail with the same reason without calling the provider.
     The runner keeps handing them out, each failing at once, so nothing here
     needs to reach back into the runner.
+
+    The database away (``DatabaseUnavailable``) fails the email it met with a
+    short reason, whatever step it was at (the work is not saved; the email can
+    be retried). Recording that failure, which gives a process email back, waits
+    for the database with backoff for up to ``database_patience`` seconds.
     """
 
     def __init__(
@@ -43,6 +60,7 @@ class JobExecution:
         pipeline: AgentPipeline,
         clock: Clock,
         metrics: Metrics,
+        database_patience: float = DATABASE_PATIENCE_SECONDS,
         on_reply_queued: Callable[[], None] | None = None,
     ) -> None:
         self._emails = emails
@@ -53,6 +71,7 @@ class JobExecution:
         self._pipeline = pipeline
         self._clock = clock
         self._metrics = metrics
+        self._patience = database_patience
         self._aborted: dict[str, str] = {}
 
     async def run_email(self, job_id: str, email_id: UUID) -> None:
@@ -84,6 +103,12 @@ class JobExecution:
             log.warning("claim lost before the result was saved job=%s email=%s", job_id, email_id)
             await self.fail(job, email_id, LOST_CLAIM, lost.usage)
             return
+        except (_NotSaved, DatabaseUnavailable) as away:
+            log.warning("database unavailable job=%s email=%s", job_id, email_id)
+            await self._hold_while_away(job, email_id)
+            spent = away.usage if isinstance(away, _NotSaved) else None
+            await self.fail(job, email_id, DATABASE_AWAY, spent)
+            return
         except ServiceUnavailable:
             # The shared state is away (Redis): the email has no outcome yet, and
             # its task is run again once the state is back.
@@ -93,7 +118,7 @@ class JobExecution:
                 self._aborted[job.id] = exc.reason
             await self.fail(job, email_id, exc.reason, exc.usage)
             return
-        except Exception as exc:  # a bug or a lost database: report it, keep the job going
+        except Exception as exc:  # a bug: report it, keep the job going
             log.error(
                 "email step crashed job=%s email=%s error=%s", job_id, email_id, type(exc).__name__
             )
@@ -109,7 +134,9 @@ class JobExecution:
         message = f"{job.kind.failure_prefix}: {reason}"
         if job.kind is JobKind.PROCESS:
             try:
-                await self._emails.finish_claimed(email_id, job.id, None, error=message)
+                await self._when_database_answers(
+                    lambda: self._emails.finish_claimed(email_id, job.id, None, error=message)
+                )
             except Exception as exc:
                 # Still claimed: startup recovery gives the email back later.
                 log.error("could not record failure job=%s error=%s", job.id, type(exc).__name__)
@@ -118,20 +145,24 @@ class JobExecution:
 
     async def _withdraw(self, job: BatchJob, email_id: UUID) -> None:
         if job.kind is JobKind.PROCESS:
-            await self._emails.release(job.id, [email_id])
-        updated = await self._jobs.record_cancelled(job.id, [email_id], self._clock.now())
+            await self._when_database_answers(lambda: self._emails.release(job.id, [email_id]))
+        now = self._clock.now()
+        updated = await self._jobs.record_cancelled(job.id, [email_id], now)
         if updated is None or updated.is_finished:
             self._aborted.pop(job.id, None)
+        if updated is not None and finished_now(updated, now):
+            job_finished(updated)
         self._metrics.email_finished(job.kind, "cancelled")
 
     async def _record(
         self, job: BatchJob, email_id: UUID, error: str | None, usage: Usage | None
     ) -> None:
-        updated = await self._jobs.record(
-            job.id, email_id, self._clock.now(), error=error, usage=usage
-        )
+        now = self._clock.now()
+        updated = await self._jobs.record(job.id, email_id, now, error=error, usage=usage)
         if updated is None or updated.is_finished:
             self._aborted.pop(job.id, None)
+        if updated is not None and finished_now(updated, now):
+            job_finished(updated)
 
     async def _classify(self, job: BatchJob, email: Email) -> Usage:
         if email.is_classified and not job.force:
@@ -152,17 +183,52 @@ class JobExecution:
         started = time.perf_counter()
         result = await self._pipeline.run(email)
         self._metrics.provider_call(job.kind, time.perf_counter() - started)
-        if not await self._emails.finish_claimed(email.id, job.id, result):
+        try:
+            saved = await self._emails.finish_claimed(email.id, job.id, result)
+        except DatabaseUnavailable:
+            raise _NotSaved(result.usage) from None
+        if not saved:
             raise _ClaimLost(result.usage)
         if result.reply is not None and self._on_reply_queued is not None:
             self._on_reply_queued()
         return result.usage
+
+    async def _hold_while_away(self, job: BatchJob, email_id: UUID) -> None:
+        """Keep the email's slot until the database answers (at most the patience),
+        so a job's remaining emails do not all fail during a short outage. A
+        process email waits in ``fail`` instead, while its failure is written."""
+        if job.kind is JobKind.PROCESS:
+            return
+        with contextlib.suppress(DatabaseUnavailable):
+            await self._when_database_answers(lambda: self._emails.get(job.user_id, email_id))
+
+    async def _when_database_answers(self, write: Callable[[], Awaitable[T]]) -> T:
+        """``write()``, tried again with backoff while the database is away, for
+        up to ``database_patience`` seconds (then its ``DatabaseUnavailable``)."""
+        deadline = time.monotonic() + self._patience
+        pause = 0.1
+        while True:
+            try:
+                return await write()
+            except DatabaseUnavailable:
+                if time.monotonic() + pause > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 class _AlreadyFailed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class _NotSaved(Exception):
+    """The result was ready but the database was away when it was to be saved."""
+
+    def __init__(self, usage: Usage) -> None:
+        super().__init__(DATABASE_AWAY)
+        self.usage = usage
 
 
 class _ClaimLost(Exception):

@@ -38,6 +38,9 @@ class Clock(Protocol):
 class EmailFilter:
     status: EmailStatus | None = None
     intent: Intent | None = None
+    thread_id: str | None = None
+    #: Oldest first instead of newest first (the review queue walks them so).
+    oldest_first: bool = False
 
 
 class EmailRepository(Protocol):
@@ -50,7 +53,8 @@ class EmailRepository(Protocol):
     async def page(
         self, user_id: UUID, filters: EmailFilter, limit: int, cursor: str | None
     ) -> Page[Email]:
-        """Newest first by ``received_at``; keyset-paginated (the cursor is opaque)."""
+        """Newest first by ``received_at`` (oldest first when the filter says so);
+        keyset-paginated (the cursor is opaque)."""
         ...
 
     async def statuses(self, user_id: UUID, ids: Sequence[UUID]) -> dict[UUID, EmailStatus]:

@@ -15,6 +15,7 @@ from reasonflow.domain.errors import (
     JobNotFound,
     RateLimited,
 )
+from reasonflow.domain.job_log import finished_now, job_cancelled, job_finished, job_submitted
 from reasonflow.domain.model import BatchJob, JobKind, Page
 from reasonflow.domain.ports import (
     Clock,
@@ -116,9 +117,13 @@ class BatchService:
         unstarted = await self._runner.cancel(job)
         if unstarted and job.kind is JobKind.PROCESS:
             await self._emails.release(job_id, unstarted)
-        updated = await self._jobs.record_cancelled(job_id, unstarted, self._clock.now())
+        now = self._clock.now()
+        updated = await self._jobs.record_cancelled(job_id, unstarted, now)
         for _ in unstarted:
             self._metrics.email_finished(job.kind, "cancelled")
+        job_cancelled(updated or job, len(unstarted))
+        if updated is not None and finished_now(updated, now):
+            job_finished(updated)
         return updated or job
 
     async def retry(self, user_id: UUID, job_id: str) -> BatchJob:
@@ -198,6 +203,7 @@ class BatchService:
             await self._claim_and_create(job)
         await self._start(job)
         self._metrics.job_submitted(kind)
+        job_submitted(job)
         return job
 
     async def _claim_and_create(self, job: BatchJob) -> None:

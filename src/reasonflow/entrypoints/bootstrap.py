@@ -211,12 +211,13 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
     # Every serving process (API, worker) runs a dispatcher; the lease lets one deliver.
     dispatching = DispatcherTask(dispatcher, settings.shutdown_grace_seconds)
     resources = [*a.storage, *a.resources, dispatching]
-    if a.lease is not None:
-        # Several processes share the jobs: one at a time, now and then, gives
-        # back the claims of jobs that ended or vanished (never fresh ones).
-        recovery = functools.partial(_recover_if_leading, batch, a.lease, a.clock)
-        interval = settings.recovery_interval_seconds
-        resources.append(Background("claim-recovery", functools.partial(every, interval, recovery)))
+    # Now and then, claims of jobs that ended or vanished go back (never fresh
+    # ones). In a cluster one process at a time does it (the lease); alone, a
+    # process does it for the claims it could not give back itself (the
+    # database was away for longer than a failed email waits for it).
+    recovery = functools.partial(_recover_if_leading, batch, a.lease or _always, a.clock)
+    interval = settings.recovery_interval_seconds
+    resources.append(Background("claim-recovery", functools.partial(every, interval, recovery)))
     lifecycle = Lifecycle(
         resources,
         a.probes,
@@ -261,6 +262,10 @@ def admin_lifecycle(adapters: Adapters) -> Lifecycle:
 
 #: A claim younger than this may belong to a submission whose job is not stored yet.
 CLAIM_GRACE = timedelta(minutes=1)
+
+
+async def _always() -> bool:
+    return True
 
 
 async def _recover_if_leading(

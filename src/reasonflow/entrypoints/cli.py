@@ -108,6 +108,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "host": args.host,
         "port": args.port,
         "log_config": None,
+        # The app logs every request itself (route template, request id, user).
+        "access_log": False,
         "timeout_graceful_shutdown": int(settings.shutdown_grace_seconds) + 5,
     }
     if args.workers == 1:

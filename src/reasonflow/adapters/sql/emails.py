@@ -76,11 +76,19 @@ class SqlEmailRepository(EmailRepository):
             query = query.where(t.c.status == filters.status.value)
         if filters.intent is not None:
             query = query.where(t.c.intent == filters.intent.value)
+        if filters.thread_id is not None:
+            query = query.where(t.c.thread_id == filters.thread_id)
+        key = tuple_(t.c.received_at, t.c.id)
         if cursor is not None:
             # Strictly after the last row shown, in (received_at, id) order, so
             # rows with equal timestamps are neither repeated nor skipped.
-            query = query.where(tuple_(t.c.received_at, t.c.id) < decode_cursor(cursor))
-        query = query.order_by(t.c.received_at.desc(), t.c.id.desc()).limit(limit + 1)
+            last = decode_cursor(cursor)
+            query = query.where(key > last if filters.oldest_first else key < last)
+        if filters.oldest_first:
+            query = query.order_by(t.c.received_at.asc(), t.c.id.asc())
+        else:
+            query = query.order_by(t.c.received_at.desc(), t.c.id.desc())
+        query = query.limit(limit + 1)
         async with self._db.read() as s:
             rows = (await s.execute(query)).all()
         items = [to_email(row) for row in rows[:limit]]

@@ -24,6 +24,13 @@ many small concurrent commits a batch job produces:
   own automatic checkpoint stays, for writes faster than the background keeps
   up with and for processes that run none (the admin CLI).
 
+Postgres restarting or unreachable: connections are checked before use
+(``pool_pre_ping``), so one dropped by a restart is replaced rather than
+handed out; an error that says the server cannot be reached (refused, reset,
+"terminating connection", "starting up") leaves ``read``, ``write`` and
+``statement`` as the domain's ``DatabaseUnavailable``, with none of the
+driver's text (SQL, addresses). Any other database error is left as it is.
+
 Nothing here connects, or creates a folder, until ``Database.start`` or the
 first query.
 """
@@ -39,10 +46,12 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 from reasonflow.adapters.sql.migrate import upgrade
+from reasonflow.domain.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +67,47 @@ SQLITE_POOL_SIZE = 32
 _SQLITE_BEGIN = "reasonflow_sqlite_begin"
 #: ``NONE``: no ``BEGIN`` at all, for one statement that is its own transaction.
 _BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "NONE"})
+#: ``ready()`` gives up after this long (a server that drops packets never refuses).
+READY_TIMEOUT_SECONDS = 5.0
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps) says the server cannot be reached now,
+    rather than that a statement is wrong: a connection refused, reset or timed
+    out, a connection the server closed (restart, ``pg_terminate_backend``), or
+    a server still starting up or shutting down."""
+    import asyncpg.exceptions as pg
+
+    lost = (
+        pg.PostgresConnectionError,  # SQLSTATE class 08, e.g. the connection does not exist
+        pg.CannotConnectNowError,  # 57P03: starting up or shutting down
+        pg.AdminShutdownError,  # 57P01: terminated by a fast or immediate stop
+        pg.CrashShutdownError,
+        pg.TooManyConnectionsError,
+    )
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (OSError, TimeoutError, *lost)):
+            return True
+        wrapped = getattr(current, "orig", None)
+        current = wrapped if isinstance(wrapped, BaseException) else current.__cause__
+    return False
+
+
+@contextlib.asynccontextmanager
+async def _unavailable_as_domain_error() -> AsyncIterator[None]:
+    try:
+        yield
+    except DatabaseUnavailable:
+        raise
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise DatabaseUnavailable() from exc
+        raise
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -144,7 +194,7 @@ class Database:
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for queries only; it never holds SQLite's write lock."""
-        async with self._readers() as session:
+        async with _unavailable_as_domain_error(), self._readers() as session:
             yield session
 
     @contextlib.asynccontextmanager
@@ -157,7 +207,12 @@ class Database:
         lock: contextlib.AbstractAsyncContextManager[Any] = (
             self._write_lock if self._write_lock is not None else contextlib.nullcontext()
         )
-        async with lock, self._writers() as session, session.begin():
+        async with (
+            _unavailable_as_domain_error(),
+            lock,
+            self._writers() as session,
+            session.begin(),
+        ):
             yield session
         self._writes += 1
 
@@ -174,7 +229,7 @@ class Database:
         lock: contextlib.AbstractAsyncContextManager[Any] = (
             self._write_lock if write and self._write_lock is not None else contextlib.nullcontext()
         )
-        async with lock, self._lone.connect() as conn:
+        async with _unavailable_as_domain_error(), lock, self._lone.connect() as conn:
             yield conn
             if write:
                 await conn.commit()
@@ -182,9 +237,9 @@ class Database:
             self._writes += 1
 
     async def ready(self) -> bool:
-        """Whether the database answers a trivial query (readiness)."""
+        """Whether the database answers a trivial query within a few seconds (readiness)."""
         try:
-            async with self.read() as session:
+            async with asyncio.timeout(READY_TIMEOUT_SECONDS), self.read() as session:
                 await session.execute(text("SELECT 1"))
         except Exception:
             return False

@@ -17,6 +17,7 @@ from reasonflow.entrypoints.bootstrap import Services, build_services
 from reasonflow.entrypoints.http.batch import BatchController
 from reasonflow.entrypoints.http.controllers import AuthController, EmailController
 from reasonflow.entrypoints.http.errors import exception_handlers
+from reasonflow.entrypoints.http.request_log import RequestLog
 from reasonflow.entrypoints.http.security import BearerTokenMiddleware
 from reasonflow.entrypoints.http.web import WebController
 from reasonflow.entrypoints.logs import configure_logging
@@ -83,7 +84,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ),
     )
     state: dict[str, Any] = {"services": wired, "settings": settings}
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             AuthController,
             EmailController,
@@ -102,3 +103,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         logging_config=None,
         debug=False,
     )
+    # Around the whole app rather than in ``middleware``, which Litestar runs
+    # per route: unmatched paths and errors before routing are logged too.
+    app.asgi_handler = RequestLog(app.asgi_handler)
+    return app

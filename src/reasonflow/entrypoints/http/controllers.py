@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
@@ -126,8 +126,11 @@ class EmailController(Controller):
         intent: FromQuery[Intent | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
         cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        thread_id: Annotated[str | None, QueryParameter(min_length=1, max_length=255)] = None,
+        order: FromQuery[Literal["newest", "oldest"]] = "newest",
     ) -> EmailPage:
-        page = await services.inbox.page(user_id, EmailFilter(status, intent), limit, cursor)
+        filters = EmailFilter(status, intent, thread_id, oldest_first=order == "oldest")
+        page = await services.inbox.page(user_id, filters, limit, cursor)
         return EmailPage([EmailOut.of(e) for e in page.items], page.next_cursor)
 
     @get("/{email_id:str}")

@@ -11,6 +11,7 @@ from litestar.types import ExceptionHandlersMap
 
 from reasonflow.domain import errors
 from reasonflow.domain.accounts import InvalidAccount, SignInThrottled
+from reasonflow.entrypoints.http.request_log import request_id_of
 
 log = logging.getLogger("reasonflow.http")
 
@@ -51,6 +52,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     SignInThrottled: Answer(429, retry_after="from error"),
     errors.DeliveryFailed: Answer(502),
     errors.ServiceUnavailable: Answer(503, retry_after=5),
+    errors.DatabaseUnavailable: Answer(503, retry_after=5),
 }
 
 
@@ -81,11 +83,14 @@ def domain_error(_: Request[Any, Any, Any], exc: Exception) -> Response[object]:
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[object]:
-    # Only the type is logged: messages of driver errors can carry data or secrets.
+    # Only the type is logged: messages of driver errors can carry data or
+    # secrets. The route template, not the path, and the request id to find
+    # the request's own line.
     log.error(
-        "unhandled error method=%s path=%s error=%s",
+        "unhandled error method=%s route=%s request_id=%s error=%s",
         request.method,
-        request.url.path,
+        request.scope.get("path_template") or "-",
+        request_id_of(request.scope),
         type(exc).__name__,
     )
     return Response(error_body(500, "Internal Server Error"), status_code=500)

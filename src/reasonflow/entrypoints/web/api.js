@@ -78,14 +78,22 @@ function newKey() {
 
 export const api = {
   login: (email, password) => call("/api/v1/auth/login", { method: "POST", body: { email, password } }),
-  emails({ status, intent, limit, cursor }) {
+  emails({ status, intent, limit, cursor, threadId, order }) {
     const query = new URLSearchParams({ limit: String(limit) });
     if (status) query.set("status", status);
     if (intent) query.set("intent", intent);
     if (cursor) query.set("cursor", cursor);
+    if (threadId) query.set("thread_id", threadId);
+    if (order) query.set("order", order);
     return call(`/api/v1/emails?${query}`);
   },
   email: (id) => call(`/api/v1/emails/${encodeURIComponent(id)}`),
+  /** approve (with the edited draft), reject or send: the email as it is now. */
+  review: (id, action, draft) =>
+    call(`/api/v1/emails/${encodeURIComponent(id)}/${action}`, {
+      method: "POST",
+      body: draft === undefined ? undefined : { draft },
+    }),
   /** A new key per submission: a replayed request returns the first job, not a second one. */
   submit: (kind, ids) =>
     call(`${BATCH}/${kind}`, { method: "POST", body: { email_ids: ids }, headers: { "Idempotency-Key": newKey() } }),

@@ -1,6 +1,7 @@
 // Entry point: sign-in, the inbox, bulk submissions and following their jobs.
 
 import { api, session, whenUnauthorized } from "./api.js";
+import { DetailPanel } from "./detail.js";
 import { $, announce, plural } from "./dom.js";
 import { Inbox } from "./inbox.js";
 import { describeError } from "./messages.js";
@@ -15,7 +16,8 @@ const ACTIVE_JOB = "reasonflow.job";
 const TITLES = { classify: "Classifying", process: "Processing" };
 
 const selection = new Selection();
-const inbox = new Inbox(selection, { onError: showError, onRender: refreshToolbar });
+const inbox = new Inbox(selection, { onError: showError, onRender: refreshToolbar, onOpen: openEmail });
+const detail = new DetailPanel({ onChange: emailChanged, rowButton: (id) => inbox.rowButton(id) });
 const modal = new ProgressModal({ onCancel: cancelJob, onRetry: retryFailed, onClose: jobClosed, subjectOf, lookup });
 let watcher = null;
 let submitting = false;
@@ -32,6 +34,17 @@ async function lookup(id) {
   } catch {
     return "";
   }
+}
+
+/** Open an email in the detail panel; next and previous walk the inbox page. */
+function openEmail(id) {
+  if (!session.token || !id) return;
+  detail.open(id, inbox.items.map((email) => email.id));
+}
+
+function emailChanged(email) {
+  inbox.known.set(email.id, email);
+  inbox.load();
 }
 
 function refreshToolbar() {
@@ -69,6 +82,7 @@ function showInbox() {
 function signOut(message = "") {
   watcher?.stop();
   watcher = null;
+  detail.close();
   modal.dismiss();
   sessionStorage.removeItem(ACTIVE_JOB);
   session.clear();
@@ -251,6 +265,9 @@ whenUnauthorized(() => {
 selection.onChange(refreshToolbar);
 $("signin-form").addEventListener("submit", signIn);
 $("sign-out").addEventListener("click", () => signOut());
+$("open-queue").addEventListener("click", () => detail.openQueue());
+// Any part of the page (the progress modal's per-email links) opens an email so.
+document.addEventListener("rf:open-email", (event) => openEmail(event.detail?.id));
 $("classify-selected").addEventListener("click", () => submit("classify"));
 $("process-selected").addEventListener("click", () => submit("process"));
 $("clear-selection").addEventListener("click", () => {

@@ -9,7 +9,8 @@ const PREVIEW_CHARS = 90;
 export class Inbox {
   /**
    * @param {import("./selection.js").Selection} selection
-   * @param {{onError: Function, onRender: Function}} handlers
+   * @param {{onError: Function, onRender: Function, onOpen: Function}} handlers
+   *   `onOpen(id)` opens an email (its subject is a button).
    */
   constructor(selection, handlers) {
     this.selection = selection;
@@ -88,9 +89,18 @@ export class Inbox {
     });
   }
 
+  /** The button that opens the email's row on this page, if it is shown. */
+  rowButton(id) {
+    return [...$("rows").rows].find((row) => row.dataset.id === id)?.querySelector(".open-email") ?? null;
+  }
+
   #render() {
+    // A reload must not drop the focus of a row's button: it moves to the new one.
+    const active = document.activeElement;
+    const focusedId = active?.classList.contains("open-email") ? active.closest("tr")?.dataset.id : null;
     const rows = this.items.map((email, index) => this.#row(email, index));
     $("rows").replaceChildren(...rows);
+    if (focusedId && !active.isConnected) this.rowButton(focusedId)?.focus();
     $("empty").hidden = this.items.length > 0;
     $("prev-page").disabled = this.page === 0;
     $("next-page").disabled = !this.nextCursor;
@@ -122,7 +132,7 @@ export class Inbox {
         sender.address ? el("span", { class: "sender-address", text: sender.address }) : null,
       ]),
       el("td", { class: "col-subject" }, [
-        el("span", { class: "subject", text: email.subject || "(no subject)" }),
+        openButton(email, () => this.handlers.onOpen?.(email.id)),
         preview ? el("span", { class: "preview", text: preview }) : null,
       ]),
       el("td", { class: "col-received" }, [
@@ -175,6 +185,17 @@ export class Inbox {
       `Select all ${plural(this.items.length, "email")} on this page`,
     );
   }
+}
+
+function openButton(email, onOpen) {
+  // Its name is the subject; the description says what it does.
+  const button = el("button", {
+    class: "open-email subject",
+    text: email.subject || "(no subject)",
+    attrs: { type: "button", title: "Open this email" },
+  });
+  button.addEventListener("click", onOpen);
+  return button;
 }
 
 function intentBadge(email) {
