@@ -159,7 +159,7 @@ def test_a_conflict_shows_the_apis_message_and_the_state_now(page: Page, account
 
     page.keyboard.press("s")  # a shortcut for an action the state does not allow says why
     expect(detail.get_by_role("alert")).to_have_text(
-        "Only an approved reply can be sent; this email is rejected."
+        "Only an approved reply (or one that failed to send) can be sent; this email is rejected."
     )
 
 

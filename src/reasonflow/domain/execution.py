@@ -73,8 +73,11 @@ class JobExecution:
         clock: Clock,
         metrics: Metrics,
         database_patience: float = DATABASE_PATIENCE_SECONDS,
+        on_reply_queued: Callable[[], None] | None = None,
     ) -> None:
         self._emails = emails
+        # Wakes the dispatcher once a result with a reply (auto-send) is committed.
+        self._on_reply_queued = on_reply_queued
         self._jobs = jobs
         self._classifier = classifier
         self._pipeline = pipeline
@@ -221,6 +224,8 @@ class JobExecution:
             raise _NotSaved(result.usage) from None
         if not saved:
             raise _ClaimLost(result.usage)
+        if result.reply is not None and self._on_reply_queued is not None:
+            self._on_reply_queued()
         return result.usage, result.intent, result.status
 
     async def _hold_while_away(self, job: BatchJob, email_id: UUID) -> None:

@@ -1,4 +1,5 @@
-"""``EmailRepository`` over SQL (DESIGN §4): atomic claims, one commit per result."""
+"""``EmailRepository`` over SQL (DESIGN §4): atomic claims, one commit per result
+(with its queued reply, when one is sent)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from reasonflow.adapters.clock import SystemClock
+from reasonflow.adapters.sql.dispatches import queue_reply
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.adapters.sql.rows import decode_cursor, email_values, encode_cursor, to_email
 from reasonflow.adapters.sql.tables import emails as t
 from reasonflow.domain.model import Email, EmailStatus, Intent, Page, PipelineResult
 from reasonflow.domain.ports import Clock, EmailFilter, EmailRepository
+from reasonflow.domain.replies import Reply
 from reasonflow.domain.submission import PROCESS_BLOCKING
 
 
@@ -156,8 +159,16 @@ class SqlEmailRepository(EmailRepository):
                 "b_draft": result.draft,
                 "b_last_error": None,
             }
-        values["b_updated_at"] = self._clock.now()
-        return bool(await self._db.run_lone(statement, values, write=True))
+        now = self._clock.now()
+        values["b_updated_at"] = now
+        if result is None or result.reply is None:
+            return bool(await self._db.run_lone(statement, values, write=True))
+        # Auto-send: the reply is queued in the very transaction that commits the result.
+        async with self._db.write() as s:
+            finished = (await s.execute(statement, values)).first()
+            if finished is not None:
+                await queue_reply(s, result.reply, now, self._db)
+            return finished is not None
 
     async def release(self, job_id: str, ids: Collection[UUID] | None = None) -> int:
         where = [t.c.job_id == job_id]
@@ -211,7 +222,9 @@ class SqlEmailRepository(EmailRepository):
         async with self._db.read() as s:
             return [to_email(row) for row in (await s.execute(query)).all()]
 
-    async def update_review(self, email: Email, expected: EmailStatus) -> bool:
+    async def update_review(
+        self, email: Email, expected: EmailStatus, reply: Reply | None = None
+    ) -> bool:
         async with self._db.write() as s:
             result = await s.execute(
                 update(t)
@@ -220,10 +233,18 @@ class SqlEmailRepository(EmailRepository):
                     t.c.user_id == email.user_id,
                     t.c.status == expected.value,
                 )
-                .values(status=email.status.value, draft=email.draft, updated_at=email.updated_at)
+                .values(
+                    status=email.status.value,
+                    draft=email.draft,
+                    last_error=email.last_error,
+                    updated_at=email.updated_at,
+                )
                 .returning(t.c.id)
             )
-            return result.first() is not None
+            wrote = result.first() is not None
+            if wrote and reply is not None:
+                await queue_reply(s, reply, email.updated_at, self._db)
+            return wrote
 
     async def add_many_new(self, emails: Sequence[Email]) -> int:
         if not emails:
