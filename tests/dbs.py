@@ -97,10 +97,12 @@ async def empty_tables(db: Database) -> None:
     """Delete every row, for a database shared by several tests."""
     async with db.engine.begin() as conn:
         if db.is_sqlite:
-            for table in ("outbox", "emails", "users"):
+            for table in ("dev_mailbox", "reply_dispatches", "dispatch_leases", "emails", "users"):
                 await conn.execute(text(f"DELETE FROM {table}"))
         else:
-            await conn.execute(text("TRUNCATE outbox, emails, users"))
+            await conn.execute(
+                text("TRUNCATE dev_mailbox, reply_dispatches, dispatch_leases, emails, users")
+            )
 
 
 class StepClock(Clock):

@@ -23,7 +23,12 @@ from reasonflow.adapters.jobs.memory import InMemoryJobStore
 from reasonflow.adapters.jobs.rate_limit import TokenBucketRateLimiter
 from reasonflow.adapters.mail.importer import parse_upload
 from reasonflow.adapters.sql.rows import decode_cursor, encode_cursor
-from reasonflow.domain.errors import EmailTaken, ProviderError, ServiceUnavailable
+from reasonflow.domain.errors import (
+    DeliveryFailed,
+    EmailTaken,
+    ProviderError,
+    ServiceUnavailable,
+)
 from reasonflow.domain.model import (
     BatchJob,
     Classification,
@@ -37,6 +42,7 @@ from reasonflow.domain.model import (
 )
 from reasonflow.domain.ports import (
     Clock,
+    DispatchQueue,
     EmailFilter,
     EmailRepository,
     EmailStep,
@@ -44,9 +50,11 @@ from reasonflow.domain.ports import (
     JobRunner,
     Mailer,
     PasswordHasher,
+    QueuedReply,
     ReplyDrafter,
     UserRepository,
 )
+from reasonflow.domain.replies import Reply
 from reasonflow.domain.submission import PROCESS_BLOCKING
 from reasonflow.entrypoints.bootstrap import Adapters, Services, wire
 from reasonflow.entrypoints.settings import Settings
@@ -117,6 +125,11 @@ class FakeEmailRepository(EmailRepository):
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock = clock or FakeClock()
         self.rows: dict[UUID, Email] = {}
+        #: The dispatch queue's rows (``FakeDispatchQueue`` reads them), by email id.
+        self.replies: dict[UUID, QueuedDispatch] = {}
+
+    def queue(self, reply: Reply, now: datetime) -> None:
+        self.replies[reply.email_id] = QueuedDispatch(reply, next_attempt_at=_utc(now))
 
     def _touch(self, email: Email) -> None:
         email.updated_at = self._clock.now()
@@ -202,6 +215,8 @@ class FakeEmailRepository(EmailRepository):
             row.status, row.draft, row.last_error = result.status, result.draft, None
         row.job_id = row.previous_status = None
         self._touch(row)
+        if result is not None and result.reply is not None:
+            self.queue(result.reply, row.updated_at)
         return True
 
     async def release(self, job_id: str, ids: Collection[UUID] | None = None) -> int:
@@ -246,11 +261,16 @@ class FakeEmailRepository(EmailRepository):
         rows.sort(key=_page_key, reverse=True)
         return [dataclasses.replace(e) for e in rows[:limit]]
 
-    async def update_review(self, email: Email, expected: EmailStatus) -> bool:
+    async def update_review(
+        self, email: Email, expected: EmailStatus, reply: Reply | None = None
+    ) -> bool:
         row = self.rows.get(email.id)
         if row is None or row.user_id != email.user_id or row.status is not expected:
             return False
         row.status, row.draft, row.updated_at = email.status, email.draft, _utc(email.updated_at)
+        row.last_error = email.last_error
+        if reply is not None:
+            self.queue(reply, row.updated_at)
         return True
 
     async def add_many_new(self, emails: Sequence[Email]) -> int:
@@ -300,15 +320,93 @@ class FakePasswordHasher(PasswordHasher):
         return password_hash == self.PREFIX + password
 
 
+@dataclasses.dataclass
+class QueuedDispatch:
+    """One row of the fake dispatch queue."""
+
+    reply: Reply
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    last_error: str | None = None
+
+
+class FakeDispatchQueue(DispatchQueue):
+    """The dispatch queue over ``FakeEmailRepository``'s rows, so delivering a reply
+    and moving its email happen together, as in one transaction."""
+
+    def __init__(self, emails: FakeEmailRepository) -> None:
+        self._emails = emails
+        self.lease: tuple[str, datetime] | None = None
+
+    async def due(self, now: datetime, limit: int) -> list[QueuedReply]:
+        due = [
+            q
+            for q in self._emails.replies.values()
+            if q.next_attempt_at is not None and q.next_attempt_at <= now
+        ]
+        due.sort(key=lambda q: (q.next_attempt_at or now, q.reply.email_id.hex))
+        return [QueuedReply(q.reply, q.attempts) for q in due[:limit]]
+
+    async def delivered(self, email_id: UUID, now: datetime) -> None:
+        queued = self._emails.replies.get(email_id)
+        if queued is None or queued.delivered_at is not None:
+            return
+        queued.attempts += 1
+        queued.delivered_at, queued.next_attempt_at, queued.last_error = now, None, None
+        self._move(email_id, EmailStatus.SENT, None, now)
+
+    async def failed(
+        self, email_id: UUID, now: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        queued = self._emails.replies.get(email_id)
+        if queued is None or queued.delivered_at is not None:
+            return
+        queued.attempts += 1
+        queued.next_attempt_at, queued.last_error = retry_at, error
+        status = EmailStatus.SENDING if retry_at is not None else EmailStatus.SEND_FAILED
+        self._move(email_id, status, error, now)
+
+    def _move(self, email_id: UUID, status: EmailStatus, error: str | None, now: datetime) -> None:
+        row = self._emails.rows.get(email_id)
+        if row is not None and row.status is EmailStatus.SENDING:
+            row.status, row.last_error, row.updated_at = status, error, _utc(now)
+
+    async def acquire_lease(self, holder: str, now: datetime, seconds: float) -> bool:
+        if self.lease is not None and self.lease[0] != holder and self.lease[1] > now:
+            return False
+        self.lease = (holder, now + timedelta(seconds=seconds))
+        return True
+
+    async def renew_lease(self, holder: str, now: datetime, seconds: float) -> bool:
+        if self.lease is None or self.lease[0] != holder or self.lease[1] <= now:
+            return False
+        self.lease = (holder, now + timedelta(seconds=seconds))
+        return True
+
+    async def release_lease(self, holder: str) -> None:
+        if self.lease is not None and self.lease[0] == holder:
+            self.lease = None
+
+
 class FakeMailer(Mailer):
+    """Records ``(email id, body)`` of each reply; refuses while ``error`` is set,
+    or the next ``failures`` replies."""
+
     def __init__(self) -> None:
         self.sent: list[tuple[UUID, str]] = []
+        self.replies: list[Reply] = []
         self.error: Exception | None = None
+        self.failures = 0
 
-    async def send(self, email: Email, reply: str) -> None:
+    async def send(self, reply: Reply) -> None:
         if self.error is not None:
             raise self.error
-        self.sent.append((email.id, reply))
+        if self.failures > 0:
+            self.failures -= 1
+            raise DeliveryFailed("SMTP delivery failed: could not reach the mail server")
+        self.sent.append((reply.email_id, reply.body))
+        self.replies.append(reply)
 
 
 class FakeClassifier(IntentClassifier):
@@ -414,9 +512,11 @@ def fake_adapters(clock: FakeClock | None = None) -> Adapters:
     """Fakes for every port that does I/O, the in-memory job store, and the pure
     adapters as they are; ``wire`` builds the real use cases over them."""
     clock = clock or FakeClock()
+    emails = FakeEmailRepository(clock)
     return Adapters(
         clock=clock,
-        emails=FakeEmailRepository(clock),
+        emails=emails,
+        dispatches=FakeDispatchQueue(emails),
         users=FakeUserRepository(),
         jobs=InMemoryJobStore(clock, timedelta(hours=24)),
         classifier=FakeClassifier(),
@@ -431,7 +531,9 @@ def fake_adapters(clock: FakeClock | None = None) -> Adapters:
     )
 
 
-def fake_services(clock: FakeClock | None = None, **adapters: Any) -> tuple[Services, Adapters]:
+def fake_services(
+    clock: FakeClock | None = None, settings: Settings | None = None, **adapters: Any
+) -> tuple[Services, Adapters]:
     """``wire()`` over ``fake_adapters()``, with any adapter replaced by keyword."""
     built = dataclasses.replace(fake_adapters(clock), **adapters)
-    return wire(built, Settings()), built
+    return wire(built, settings or Settings()), built

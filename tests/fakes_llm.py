@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from reasonflow.domain.model import Email
-from reasonflow.domain.ports import EmailRepository, Mailer
+from reasonflow.domain.ports import EmailRepository
 
 USER_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -61,11 +61,3 @@ class ThreadContext:
     def as_repository(self) -> EmailRepository:
         # Only ``context`` is ever called by the pipeline; a full fake would hide that.
         return cast(EmailRepository, self)
-
-
-class RecordingMailer(Mailer):
-    def __init__(self) -> None:
-        self.sent: list[tuple[Email, str]] = []
-
-    async def send(self, email: Email, reply: str) -> None:
-        self.sent.append((email, reply))

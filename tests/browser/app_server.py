@@ -4,23 +4,26 @@ Run as ``python -m tests.browser.app_server --port N``. Every provider call
 takes ``--delay`` seconds (``--slow-delay`` when the email's subject or body
 contains ``[slow]``), and emails marked ``[fail]`` fail with a provider error,
 so a test can watch a job advance, fail in part, and be cancelled. (A marker at
-the end of a long body steers an email without showing in the inbox.)
+the end of a long body steers an email without showing in the inbox.) Replies
+to ``bounce@`` addresses are refused by the mailer, as a mail server would.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from dataclasses import replace
 
 import uvicorn
 
 from reasonflow.adapters.llm.offline import RuleBasedClassifier
-from reasonflow.domain.errors import ProviderError
+from reasonflow.domain.errors import DeliveryFailed, ProviderError
 from reasonflow.domain.model import Classification, Email
-from reasonflow.domain.ports import IntentClassifier
+from reasonflow.domain.ports import IntentClassifier, Mailer
+from reasonflow.domain.replies import Reply
+from reasonflow.entrypoints.bootstrap import build_adapters, wire
 from reasonflow.entrypoints.http.app import create_app
 from reasonflow.entrypoints.settings import load_settings
-from tests.support import services_over
 
 FAIL = "[fail]"
 SLOW = "[slow]"
@@ -40,6 +43,17 @@ class SteeredClassifier(IntentClassifier):
         return await self._rules.classify(email)
 
 
+class BouncingMailer(Mailer):
+    def __init__(self, inner: Mailer) -> None:
+        self._inner = inner
+
+    async def send(self, reply: Reply) -> None:
+        address = reply.recipient.rpartition("<")[2]
+        if address.startswith("bounce@"):
+            raise DeliveryFailed("SMTP delivery failed: the mail server refused the recipient")
+        await self._inner.send(reply)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -49,7 +63,9 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings()
     classifier = SteeredClassifier(args.delay, args.slow_delay)
-    app = create_app(settings, services_over(settings, classifier))
+    adapters = build_adapters(settings)
+    steered = replace(adapters, classifier=classifier, mailer=BouncingMailer(adapters.mailer))
+    app = create_app(settings, wire(steered, settings))
     uvicorn.run(app, host=args.host, port=args.port, log_config=None)
 
 

@@ -41,6 +41,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerUnderTest
         # Two jobs at once, each one email at a time: a job advances in order.
         REASONFLOW_LLM_MAX_CONCURRENCY="2",
         REASONFLOW_JOB_MAX_CONCURRENCY="1",
+        # A refused reply reads send_failed at its first failure.
+        REASONFLOW_DISPATCH_MAX_ATTEMPTS="1",
     )
     argv = [sys.executable, "-m", "tests.browser.app_server"]
     process = ServerProcess(

@@ -81,14 +81,14 @@ class Account:
 class ServerUnderTest:
     url: str
     client: httpx.Client
-    #: The server's working directory (its SQLite database: the outbox of sent replies).
+    #: The server's working directory (its SQLite database: the dev mailer's mailbox).
     workdir: Path | None = None
 
     def outbox(self) -> list[str]:
-        """The bodies of the replies the server sent (its outbox table)."""
+        """The bodies of the replies the server delivered (the dev mailer's table)."""
         assert self.workdir is not None
         with closing(sqlite3.connect(self.workdir / "reasonflow.db")) as db:
-            return [body for (body,) in db.execute("SELECT body FROM outbox")]
+            return [body for (body,) in db.execute("SELECT body FROM dev_mailbox")]
 
     def register(self, address: str) -> Account:
         creds = {"email": address, "password": PASSWORD}

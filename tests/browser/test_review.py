@@ -159,7 +159,7 @@ def test_a_conflict_shows_the_apis_message_and_the_state_now(page: Page, account
 
     page.keyboard.press("s")  # a shortcut for an action the state does not allow says why
     expect(detail.get_by_role("alert")).to_have_text(
-        "Only an approved reply can be sent; this email is rejected."
+        "Only an approved reply (or one that failed to send) can be sent; this email is rejected."
     )
 
 
@@ -349,3 +349,39 @@ def test_the_queue_merge_never_skips_an_older_email_past_a_full_page(page: Page)
     )
     assert ids == ["n1", "d1", "n2"]
     assert all("order=oldest" in url for url in asked) and len(asked) == 2
+
+
+def test_from_the_progress_modal_to_a_sent_reply(
+    page: Page, account: Account, server: ServerUnderTest
+) -> None:
+    """Issue 12's path end to end: process 5, open a drafted one from the modal's
+    results, edit its draft, approve, send; the mailer gets the edited text."""
+    account.add(INQUIRIES)
+    sign_in(page, account)
+    select_all(page).check()
+    page.get_by_role("button", name="Process Selected").click()
+    modal = dialog(page)
+    expect(modal.get_by_role("button", name="Close")).to_be_enabled(timeout=20_000)
+    subject = INQUIRIES[1]
+    result = (
+        modal.get_by_role("list", name="Results").get_by_role("listitem").filter(has_text=subject)
+    )
+    expect(result).to_contain_text("Drafted")
+    result.get_by_role("button", name=f"\u201c{subject}\u201d").click()
+
+    detail = page.get_by_role("dialog", name=subject)
+    expect(detail).to_be_visible()
+    expect(detail.get_by_role("heading", name=subject)).to_be_focused()
+    edited = f"Yes: annual plans save two months. Ref {uuid.uuid4().hex[:8]}"
+    detail.get_by_label("Reply draft").fill(edited)
+    detail.get_by_role("button", name="Approve").click()
+    expect(detail.locator("#detail-status")).to_have_text("Approved")
+    detail.get_by_role("button", name="Send").click()
+    expect(detail.locator("#detail-status")).to_have_text("Sent")
+    assert edited in server.outbox()
+
+    page.keyboard.press("Escape")
+    expect(detail).to_be_hidden()
+    modal.get_by_role("button", name="Close").click()
+    expect(modal).to_be_hidden()
+    expect(row(page, subject)).to_contain_text("Sent")

@@ -14,7 +14,6 @@ from reasonflow.domain.inbox import ImportedEmail, ImportProblem, InboxService
 from reasonflow.domain.model import Email, EmailStatus
 from reasonflow.domain.ports import EmailFilter
 from tests.contract.conftest import Backend
-from tests.fakes import FakeMailer
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 ALICE = uuid.UUID("00000000-0000-4000-8000-00000000a11c")
@@ -154,7 +153,7 @@ EDGY_MBOX = b"".join(
 
 
 async def test_real_and_edge_case_mail_fits_the_schema_and_imports_once(repo: Backend) -> None:
-    inbox = InboxService(repo.emails, FakeMailer(), repo.clock)
+    inbox = InboxService(repo.emails, repo.clock)
     corpus = Path(stdlib_email.__file__).parent.parent / "test" / "test_email" / "data"
     now = datetime(2025, 1, 1, tzinfo=UTC)
 

@@ -1,6 +1,6 @@
 """The ``Mailer`` contract, run unchanged against every adapter of the port.
 
-Covers ``OutboxMailer`` over SQLite and Postgres, ``SmtpMailer`` over a real
+Covers ``DevMailboxMailer`` over SQLite and Postgres, ``SmtpMailer`` over a real
 aiosmtpd server on 127.0.0.1, and ``FakeMailer`` (tests/fakes.py), so the fake
 the unit tests lean on behaves like the real thing. Each adapter is read back
 as the same ``Delivery`` (recipient, subject, body) and the same threading
@@ -19,20 +19,19 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import NamedTuple
-from uuid import UUID
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 from sqlalchemy import select
 
-from reasonflow.adapters.mail.outbox import OutboxMailer, reply_subject
+from reasonflow.adapters.mail.mailbox import DevMailboxMailer
 from reasonflow.adapters.mail.smtp import SmtpConfig, SmtpMailer
-from reasonflow.adapters.sql.tables import outbox
+from reasonflow.adapters.sql.tables import dev_mailbox as outbox
 from reasonflow.domain.errors import DeliveryFailed
 from reasonflow.domain.model import Email
 from reasonflow.domain.ports import Mailer
-from reasonflow.domain.replies import ReplyHeaders
+from reasonflow.domain.replies import Reply, ReplyHeaders
 from tests.dbs import Sql, sqlite_url
 from tests.fakes import FakeClock, FakeMailer
 from tests.llm.conftest import free_port
@@ -78,7 +77,7 @@ def adapter(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def backend_url(adapter: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     # Overrides the conftest's parametrized one: the adapter param picks the
-    # backend, so only the outbox gets a database and ``sql`` is reused as is.
+    # backend, so only the dev mailbox gets a database and ``sql`` is reused as is.
     if adapter == "outbox-postgres":
         url: str = request.getfixturevalue("postgres_url")
         return url
@@ -112,8 +111,8 @@ def _outbox(sql: Sql) -> MailerCase:
             rows = (await session.execute(query.order_by(outbox.c.created_at))).all()
         return [ReplyHeaders(m, r, tuple(refs.split()) if refs else ()) for m, r, refs in rows]
 
-    # The outbox row points at its email (a foreign key), so the email is stored first.
-    mailer = OutboxMailer(sql.db, clock)
+    # The dev mailbox row points at its email (a foreign key), so the email is stored first.
+    mailer = DevMailboxMailer(sql.db, clock)
     return MailerCase(mailer, sql.emails.add, delivered, refuse=None, headers=headers)
 
 
@@ -165,27 +164,18 @@ def _headers(envelope: Envelope) -> ReplyHeaders:
 
 def _fake() -> MailerCase:
     mailer = FakeMailer()
-    answered: dict[UUID, Email] = {}
-
-    async def prepare(email: Email) -> None:
-        answered[email.id] = email
 
     async def delivered() -> list[Delivery]:
-        # The fake records only which email it answered and with what text; the
-        # recipient and subject follow from that email, as for every Mailer.
-        return [
-            Delivery(answered[email_id].sender, reply_subject(answered[email_id].subject), reply)
-            for email_id, reply in mailer.sent
-        ]
+        return [Delivery(r.recipient, r.subject, r.body) for r in mailer.replies]
 
     def refuse(email: Email) -> Email:
         mailer.error = DeliveryFailed("SMTP delivery failed: the mail server refused the recipient")
         return email
 
     async def headers() -> list[ReplyHeaders]:
-        return [ReplyHeaders.answering(answered[email_id]) for email_id, _ in mailer.sent]
+        return [r.headers for r in mailer.replies]
 
-    return MailerCase(mailer, prepare, delivered, refuse, headers)
+    return MailerCase(mailer, _nothing_to_prepare, delivered, refuse, headers)
 
 
 async def _nothing_to_prepare(email: Email) -> None:
@@ -203,7 +193,7 @@ async def test_a_reply_reaches_the_sender_under_re_subject(mailer_case: MailerCa
     email = an_email("Pricing", sender="carol@example.com")
     await mailer_case.prepare(email)
 
-    await mailer_case.mailer.send(email, "It is $10 a month.")
+    await mailer_case.mailer.send(Reply.to(email, "It is $10 a month."))
 
     assert await mailer_case.delivered() == [
         Delivery("carol@example.com", "Re: Pricing", "It is $10 a month.")
@@ -214,7 +204,7 @@ async def test_a_reply_to_a_reply_gets_no_second_re(mailer_case: MailerCase) -> 
     email = an_email("Re: Pricing")
     await mailer_case.prepare(email)
 
-    await mailer_case.mailer.send(email, "Still $10.")
+    await mailer_case.mailer.send(Reply.to(email, "Still $10."))
 
     (delivery,) = await mailer_case.delivered()
     assert delivery.subject == "Re: Pricing"
@@ -225,7 +215,7 @@ async def test_a_multiline_non_ascii_reply_arrives_intact(mailer_case: MailerCas
     await mailer_case.prepare(email)
     reply = "Hi Zoë,\n\nIt is 10 € a month.\n\n— Support"
 
-    await mailer_case.mailer.send(email, reply)
+    await mailer_case.mailer.send(Reply.to(email, reply))
 
     assert await mailer_case.delivered() == [Delivery("zoe@example.com", "Re: Café prices", reply)]
 
@@ -235,25 +225,15 @@ async def test_each_reply_is_its_own_delivery_in_send_order(mailer_case: MailerC
     for email in (carol, dave):
         await mailer_case.prepare(email)
 
-    await mailer_case.mailer.send(carol, "It is $10 a month.")
-    await mailer_case.mailer.send(dave, "Refunded.")
-    await mailer_case.mailer.send(carol, "Correction: $12.")
+    await mailer_case.mailer.send(Reply.to(carol, "It is $10 a month."))
+    await mailer_case.mailer.send(Reply.to(dave, "Refunded."))
+    await mailer_case.mailer.send(Reply.to(carol, "Correction: $12."))
 
     assert await mailer_case.delivered() == [
         Delivery("carol@example.com", "Re: Pricing", "It is $10 a month."),
         Delivery("dave@example.com", "Re: Refund", "Refunded."),
         Delivery("carol@example.com", "Re: Pricing", "Correction: $12."),
     ]
-
-
-async def test_sending_leaves_the_email_unchanged(mailer_case: MailerCase) -> None:
-    email = an_email()
-    await mailer_case.prepare(email)
-    before = replace(email)
-
-    await mailer_case.mailer.send(email, "It is $10 a month.")
-
-    assert email == before
 
 
 @pytest.mark.parametrize("adapter", REFUSING, indirect=True)
@@ -265,7 +245,7 @@ async def test_a_reply_that_cannot_be_delivered_raises_delivery_failed(
     await mailer_case.prepare(email)
 
     with pytest.raises(DeliveryFailed) as caught:
-        await mailer_case.mailer.send(email, "It is $10 a month.")
+        await mailer_case.mailer.send(Reply.to(email, "It is $10 a month."))
 
     assert str(caught.value)
     assert await mailer_case.delivered() == []
@@ -275,8 +255,8 @@ async def test_a_reply_has_a_message_id_made_from_the_email_id(mailer_case: Mail
     email = an_email()
     await mailer_case.prepare(email)
 
-    await mailer_case.mailer.send(email, "It is $10 a month.")
-    await mailer_case.mailer.send(email, "It is $10 a month.")
+    await mailer_case.mailer.send(Reply.to(email, "It is $10 a month."))
+    await mailer_case.mailer.send(Reply.to(email, "It is $10 a month."))
 
     # Sent twice (a retry), the reply carries the same Message-ID both times.
     first, second = await mailer_case.headers()
@@ -296,8 +276,8 @@ async def test_a_reply_to_imported_mail_threads_under_the_original(
     for each in (email, other):
         await mailer_case.prepare(each)
 
-    await mailer_case.mailer.send(email, "It is $10 a month.")
-    await mailer_case.mailer.send(other, "Thanks.")
+    await mailer_case.mailer.send(Reply.to(email, "It is $10 a month."))
+    await mailer_case.mailer.send(Reply.to(other, "Thanks."))
 
     threaded, solo = await mailer_case.headers()
     assert threaded.in_reply_to == "<q2@customer.example>"

@@ -158,7 +158,8 @@ class User:
 
     def request(self, method: str, path: str, **options: Any) -> httpx.Response:
         headers = self.headers | options.pop("headers", {})
-        return httpx.request(method, self.url + path, headers=headers, timeout=10, **options)
+        options.setdefault("timeout", 10)
+        return httpx.request(method, self.url + path, headers=headers, **options)
 
     def add_emails(self, count: int, subject: str = "Pricing question") -> list[str]:
         ids = []

@@ -41,7 +41,9 @@ def test_a_budget_stops_a_process_job_run_by_workers(
     alice = User.sign_up(cluster.apis[0].url, "alice@example.com")
     ids = alice.add_emails(10)
     path = "/api/v1/emails/batch/process"
-    guess = alice.request("POST", f"{path}/estimate", json={"email_ids": ids}).json()
+    # The process's first estimate imports LiteLLM (docs/api.md): over 10 s on a busy machine.
+    first = alice.request("POST", f"{path}/estimate", json={"email_ids": ids}, timeout=60)
+    guess = first.json()
     budget = guess["cost_usd"] / 3
 
     accepted = alice.request("POST", path, json={"email_ids": ids, "max_cost_usd": budget})

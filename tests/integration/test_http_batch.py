@@ -126,7 +126,11 @@ async def test_sent_emails_conflict_with_process(app_client: AppFactory) -> None
     (email_id,) = await alice.add_emails(1)
     job = await alice.post(PROCESS, {"email_ids": [email_id]})
     await alice.finished_job(job.json()["job_id"])
-    assert (await alice.get(f"/api/v1/emails/{email_id}")).json()["status"] == "sent"
+    # The job ends with the email sending; the dispatcher makes it sent.
+    await wait_for(
+        lambda: alice.get(f"/api/v1/emails/{email_id}"),
+        lambda response: response.json()["status"] == "sent",
+    )
     again = await alice.post(PROCESS, {"email_ids": [email_id]})
     assert again.status_code == 409
     assert again.json()["extra"] == {"conflicts": {email_id: "sent"}}

@@ -128,7 +128,7 @@ async def test_malformed_email_id_in_the_path_is_rejected(alice: Api) -> None:
     assert (await alice.get(f"/api/v1/emails/{uuid.uuid4()}")).status_code == 404
 
 
-async def test_review_then_send_through_the_outbox(app_client: AppFactory) -> None:
+async def test_review_then_send_through_the_dev_mailer(app_client: AppFactory) -> None:
     alice = await sign_in(await app_client())
     (email_id,) = await alice.add_emails(1)
     early = await alice.post(f"/api/v1/emails/{email_id}/approve", {})

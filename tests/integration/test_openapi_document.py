@@ -29,7 +29,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, set[int]]] = {
         {200, 400, 401, 404, 409, 413, 503},
     ),
     ("post", "/api/v1/emails/{email_id}/reject"): ("rejectEmail", {200, 400, 401, 404, 409, 503}),
-    ("post", "/api/v1/emails/{email_id}/send"): ("sendEmail", {200, 400, 401, 404, 409, 502, 503}),
+    ("post", "/api/v1/emails/{email_id}/send"): ("sendEmail", {200, 400, 401, 404, 409, 503}),
     ("post", f"{BATCH}/classify"): (
         "classifyBatch",
         {202, 400, 401, 404, 413, 422, 429, 503},
@@ -141,13 +141,13 @@ async def test_parameters_state_formats_limits_and_values(document: dict[str, An
     emails = parameters("get", "/api/v1/emails")
     assert (emails["limit"]["minimum"], emails["limit"]["maximum"]) == (1, 100)
     assert emails["cursor"]["pattern"] == r"^-?[0-9]{1,18}_[0-9a-f]{32}$"
-    assert document["components"]["schemas"]["EmailStatus"]["enum"][0] == "pending"
+    statuses = set(document["components"]["schemas"]["EmailStatus"]["enum"])
+    assert {"pending", "processing", "sending", "sent", "send_failed"} <= statuses
     assert parameters("get", f"{BATCH}/jobs")["cursor"]["pattern"] == r"^(cls|prc)_[0-9a-f]{16}$"
     assert parameters("get", "/api/v1/emails/{email_id}")["email_id"]["format"] == "uuid"
     resume = parameters("get", f"{BATCH}/status/{{job_id}}/stream")["Last-Event-ID"]
     assert resume["type"] == "string" and "oneOf" not in resume, "a header is never null"
     assert resume["pattern"] == r"^[0-9]{1,9}(-[0-9]{1,12})?$"
-    assert parameters("post", f"{BATCH}/classify")["Idempotency-Key"]["maxLength"] == 255
     job = parameters("post", f"{BATCH}/{{job_id}}/cancel")["job_id"]
     assert job["pattern"] == "^(cls|prc)_[0-9a-f]{16}$"
     key = parameters("post", f"{BATCH}/classify")["Idempotency-Key"]
@@ -162,7 +162,12 @@ async def test_every_domain_error_is_documented_on_some_route(document: dict[str
         for operation in operations(document).values()
         for status in operation["responses"]
     }
-    assert {answer.status for answer in ANSWERS.values()} <= documented
+    # A failed delivery stays inside the dispatcher (it retries, then marks the
+    # email send_failed): no route answers it.
+    reaching = {
+        kind: answer for kind, answer in ANSWERS.items() if kind is not errors.DeliveryFailed
+    }
+    assert {answer.status for answer in reaching.values()} <= documented
     assert ANSWERS[errors.IdempotencyKeyReused].status == 422
 
 
@@ -221,8 +226,8 @@ async def test_the_event_stream_documents_both_kinds_of_event(document: dict[str
     stream = document["paths"][f"{BATCH}/status/{{job_id}}/stream"]["get"]
     event = stream["responses"]["200"]["content"]["text/event-stream"]["schema"]["properties"]
     assert event["event"]["enum"] == ["email", "progress"]
-    refs = [c["$ref"].rsplit("/", 1)[1] for c in event["data"]["contentSchema"]["oneOf"]]
-    assert refs == ["JobOut", "EmailEventOut"]
+    refs = {c["$ref"].rsplit("/", 1)[1] for c in event["data"]["contentSchema"]["anyOf"]}
+    assert refs == {"JobOut", "EmailEventOut"}
     schemas = document["components"]["schemas"]
     email = schemas["EmailEventOut"]
     assert set(email["required"]) == {"email_id", "outcome", "intent", "status", "error"}

@@ -13,7 +13,7 @@ from reasonflow.adapters.clock import SystemClock
 from reasonflow.adapters.llm.litellm_client import LLMConfig
 from reasonflow.adapters.llm.litellm_provider import LiteLLMClassifier, LiteLLMDrafter
 from reasonflow.adapters.llm.offline import RuleBasedClassifier, TemplateDrafter
-from reasonflow.adapters.mail.outbox import OutboxMailer
+from reasonflow.adapters.mail.mailbox import DevMailboxMailer
 from reasonflow.adapters.mail.smtp import SmtpMailer
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.domain.errors import ProviderError
@@ -103,7 +103,7 @@ async def test_the_mailer_is_smtp_only_when_a_url_is_set(tmp_path: Path) -> None
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
     clock = SystemClock()
     try:
-        assert isinstance(build_mailer(make_settings(tmp_path), database, clock), OutboxMailer)
+        assert isinstance(build_mailer(make_settings(tmp_path), database, clock), DevMailboxMailer)
         smtp = make_settings(tmp_path, smtp_url="smtp://127.0.0.1:2525")
         assert isinstance(build_mailer(smtp, database, clock), SmtpMailer)
     finally:

@@ -7,7 +7,9 @@ and the model-step contract.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from reasonflow.adapters.llm.chat_client import LLMConfig
 from reasonflow.adapters.llm.litellm_client import LiteLLMClient
 from reasonflow.adapters.llm.litellm_provider import LiteLLMClassifier, LiteLLMDrafter
 from reasonflow.adapters.llm.litellm_runtime import load_litellm
-from reasonflow.adapters.llm.openai_http import OpenAIHttpClient
+from reasonflow.adapters.llm.openai_http import OpenAIHttpClient, SendTurns
 from reasonflow.adapters.llm.prices import price_of
 from reasonflow.domain.model import Intent
 from reasonflow.entrypoints.provider_choice import build_provider
@@ -24,6 +26,7 @@ from tests.conftest import make_settings
 from tests.fakes_llm import make_email
 from tests.llm.conftest import Clients, llm_config
 from tests.llm.fake_openai import FakeOpenAI
+from tests.support import wait_for
 
 PRICED = "openai/gpt-4o-mini"
 
@@ -148,3 +151,75 @@ async def test_a_call_logs_nothing_at_info(
         await client.aclose()
 
     assert [r.getMessage() for r in caplog.records] == []
+
+
+# --- send turns: a wave's requests go out one at a time, in order ------------
+
+
+async def test_requests_send_one_at_a_time_in_the_order_they_asked() -> None:
+    turns = SendTurns(timeout=5)
+    entered: list[str] = []
+    ready = {name: asyncio.Event() for name in "abcd"}
+
+    async def request(name: str) -> None:
+        async with turns.turn() as trace:
+            entered.append(name)
+            await ready[name].wait()
+            await trace("http11.send_request_headers.complete", {})  # not written yet
+            await trace("http11.send_request_body.complete", {})
+            await asyncio.Event().wait()  # waiting for the answer, the turn given up
+
+    async def seen() -> list[str]:
+        return list(entered)
+
+    tasks = [asyncio.create_task(request(name)) for name in "abcd"]
+    try:
+        await wait_for(seen, lambda s: s == ["a"])
+        ready["b"].set()  # b is ready, but it is a's turn
+        await asyncio.sleep(0.05)  # a deliberate pause, to show nothing moves
+        assert entered == ["a"]
+        ready["a"].set()  # a is written: b goes, is written at once, then c's turn
+        await wait_for(seen, lambda s: s == ["a", "b", "c"])
+        tasks[2].cancel()  # a request that ends before it is written gives its turn up
+        await wait_for(seen, lambda s: s == ["a", "b", "c", "d"])
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_request_that_never_sends_is_overtaken_after_the_turn_timeout() -> None:
+    turns = SendTurns(timeout=0.05)
+    stuck = asyncio.Event()
+
+    async def never_sends() -> None:
+        async with turns.turn():
+            stuck.set()
+            await asyncio.Event().wait()
+
+    holder = asyncio.create_task(never_sends())
+    try:
+        await stuck.wait()
+        started = time.monotonic()
+        async with asyncio.timeout(5), turns.turn():
+            waited = time.monotonic() - started
+        assert 0.04 <= waited < 1.0
+    finally:
+        holder.cancel()
+        await asyncio.gather(holder, return_exceptions=True)
+
+
+async def test_a_wave_of_calls_all_get_their_turn_and_leave_none_held(
+    fake_llm: FakeOpenAI,
+) -> None:
+    client = OpenAIHttpClient(llm_config(fake_llm, max_concurrency=16))
+    classifier = LiteLLMClassifier(client)
+    try:
+        for _ in range(2):  # new connections, then kept-alive ones
+            emails = [make_email(f"Question {n} [[intent:inquiry]]") for n in range(16)]
+            results = await asyncio.gather(*(classifier.classify(e) for e in emails))
+            assert [r.intent for r in results] == [Intent.INQUIRY] * 16
+            assert not client._turns._lock.locked()
+    finally:
+        await client.aclose()
+    assert len(fake_llm.stats.requests) == 32

@@ -13,6 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from reasonflow.adapters.mail.smtp import MailDeliveryError, SmtpConfig, SmtpMailer
+from reasonflow.domain.replies import Reply
 from tests.conftest import AppFactory, sign_in
 from tests.fakes_llm import make_email
 from tests.llm.conftest import free_port
@@ -76,7 +77,7 @@ async def test_a_reply_is_delivered_to_the_sender(smtp_server: tuple[Inbox, int]
     inbox, port = smtp_server
     email = make_email("Pricing question", sender="Ada Lovelace <ada@example.com>")
 
-    await mailer(f"smtp://127.0.0.1:{port}?starttls=false").send(email, "Thanks, Ada!")
+    await mailer(f"smtp://127.0.0.1:{port}?starttls=false").send(Reply.to(email, "Thanks, Ada!"))
 
     ((envelope, message),) = inbox.messages
     assert envelope.mail_from == "demo@reasonflow.local"
@@ -90,7 +91,7 @@ async def test_credentials_and_sender_come_from_the_url(smtp_server: tuple[Inbox
     inbox, port = smtp_server
     url = f"smtp://bot:p%40ss%3Aw0rd%2Fsecret@127.0.0.1:{port}?starttls=false&from=bot@example.org"
 
-    await mailer(url).send(make_email("Hi"), "Hello back")
+    await mailer(url).send(Reply.to(make_email("Hi"), "Hello back"))
 
     ((envelope, message),) = inbox.messages
     assert envelope.mail_from == "bot@example.org" and message["From"] == "bot@example.org"
@@ -120,7 +121,7 @@ async def test_failures_are_clear_and_keep_the_credentials_out(
     target = url.format(port=port, free=free_port())
 
     with pytest.raises(MailDeliveryError) as caught:
-        await mailer(target).send(make_email("Hi", **email_fields), "Hello")
+        await mailer(target).send(Reply.to(make_email("Hi", **email_fields), "Hello"))
 
     message = str(caught.value)
     assert message.startswith("SMTP delivery failed: ") and reason in message
@@ -178,6 +179,54 @@ async def test_auto_send_delivers_through_smtp(
     await wait_for(lambda: _count(inbox), lambda n: n == 3)
     recipients = sorted(e.rcpt_tos[0] for e, _ in inbox.messages)
     assert recipients == [f"customer{n}@example.com" for n in range(3)]
+    # Each email reads sent once the server accepted its reply (the dispatcher).
+    for email_id in ids:
+        email = await wait_for(lambda i=email_id: _email(api, i), lambda e: e["status"] == "sent")
+        assert email["last_error"] is None
+
+
+async def test_a_refused_reply_retries_then_reads_send_failed_and_can_be_sent_again(
+    app_client: AppFactory, smtp_server: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp_server
+    client = await app_client(
+        smtp_url=f"smtp://127.0.0.1:{port}?starttls=false&from=replies@example.org",
+        dispatch_max_attempts=3,
+        dispatch_retry_base_seconds=0.1,
+        dispatch_retry_max_seconds=0.2,
+    )
+    api = await sign_in(client)
+    created = await api.post(
+        "/api/v1/emails",
+        {"subject": "Pricing", "body": "How much is it?", "sender": "nobody@example.com"},
+    )
+    email_id = created.json()["id"]
+    job = await api.post("/api/v1/emails/batch/process", {"email_ids": [email_id]})
+    await api.finished_job(job.json()["job_id"])
+    assert (await api.post(f"/api/v1/emails/{email_id}/approve", {})).status_code == 200
+
+    first = await api.post(f"/api/v1/emails/{email_id}/send")
+
+    # Answered after the first attempt: still sending, with the reason shown.
+    assert first.status_code == 200
+    assert first.json()["status"] == "sending"
+    refused = "SMTP delivery failed: the mail server refused the recipient"
+    assert first.json()["last_error"] == refused
+    failed = await wait_for(lambda: _email(api, email_id), lambda e: e["status"] == "send_failed")
+    assert failed["last_error"] == f"Sending failed after 3 attempts: {refused}"
+    assert inbox.messages == []
+    listed = await api.get("/api/v1/emails?status=send_failed")
+    assert [e["id"] for e in listed.json()["items"]] == [email_id]
+
+    again = await api.post(f"/api/v1/emails/{email_id}/send")
+    assert again.status_code == 200 and again.json()["status"] == "sending"
+    assert (await api.post(f"/api/v1/emails/{email_id}/send")).status_code == 409
+
+
+async def _email(api: Any, email_id: str) -> dict[str, Any]:
+    response = await api.get(f"/api/v1/emails/{email_id}")
+    body: dict[str, Any] = response.json()
+    return body
 
 
 async def _count(inbox: Inbox) -> int:

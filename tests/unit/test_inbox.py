@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
@@ -9,14 +10,16 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from reasonflow.domain.dispatch import ReplyDispatcher
 from reasonflow.domain.errors import DraftRequired, EmailNotFound, InvalidEmailTransition
 from reasonflow.domain.inbox import InboxService, NewEmail
 from reasonflow.domain.model import Email, EmailStatus, Intent
 from reasonflow.domain.ports import EmailFilter
+from reasonflow.entrypoints.settings import Settings
 from tests.fakes import EPOCH, FakeClock, FakeEmailRepository, FakeMailer, fake_services, make_email
 
 ALICE, BOB = UUID(int=0xA11CE), UUID(int=0xB0B)
-REVIEWABLE = [EmailStatus.DRAFTED, EmailStatus.NEEDS_REVIEW]
+REVIEWABLE = [EmailStatus.DRAFTED, EmailStatus.NEEDS_REVIEW, EmailStatus.SEND_FAILED]
 NOT_REVIEWABLE = [s for s in EmailStatus if s not in REVIEWABLE]
 
 
@@ -26,6 +29,7 @@ class Inbox:
     emails: FakeEmailRepository
     mailer: FakeMailer
     clock: FakeClock
+    dispatcher: ReplyDispatcher
 
     async def given(self, user_id: UUID = ALICE, **fields: object) -> UUID:
         email = make_email(user_id, **fields)
@@ -36,11 +40,11 @@ class Inbox:
         return self.emails.rows[email_id]
 
 
-def build() -> Inbox:
+def build(send_wait: float = 0.0) -> Inbox:
     clock = FakeClock()
-    services, adapters = fake_services(clock)
+    services, adapters = fake_services(clock, Settings(send_wait_seconds=send_wait))
     emails, mailer = cast(FakeEmailRepository, adapters.emails), cast(FakeMailer, adapters.mailer)
-    inbox = Inbox(services.inbox, emails, mailer, clock)
+    inbox = Inbox(services.inbox, emails, mailer, clock, services.dispatcher)
     clock.advance(3600)
     return inbox
 
@@ -169,31 +173,67 @@ async def test_reject_needs_no_draft(status: EmailStatus) -> None:
 # -- send --------------------------------------------------------------------------
 
 
-async def test_send_delivers_the_approved_draft_and_marks_it_sent() -> None:
+async def test_send_queues_the_approved_draft_and_the_dispatcher_marks_it_sent() -> None:
     inbox = build()
     email_id = await inbox.given(status=EmailStatus.DRAFTED, draft="See you at 3pm.")
     await inbox.service.approve(ALICE, email_id, None)
-    await inbox.service.send(ALICE, email_id)
+
+    answered = await inbox.service.send(ALICE, email_id)
+
+    assert answered.status is EmailStatus.SENDING  # no dispatcher ran within the wait
+    assert inbox.mailer.sent == []
+    assert await inbox.dispatcher.deliver_due() == 1
     assert inbox.mailer.sent == [(email_id, "See you at 3pm.")]
     assert inbox.stored(email_id).status is EmailStatus.SENT
 
 
-@pytest.mark.parametrize("status", [s for s in EmailStatus if s is not EmailStatus.APPROVED])
-async def test_send_refuses_anything_not_approved(status: EmailStatus) -> None:
+async def test_send_answers_sent_when_the_running_dispatcher_delivers_within_the_wait() -> None:
+    inbox = build(send_wait=5.0)
+    email_id = await inbox.given(status=EmailStatus.APPROVED, draft="A reply")
+    running = asyncio.create_task(inbox.dispatcher.run())
+    try:
+        answered = await asyncio.wait_for(inbox.service.send(ALICE, email_id), 2.0)
+    finally:
+        await inbox.dispatcher.stop()
+        await running
+    assert answered.status is EmailStatus.SENT
+    assert inbox.mailer.sent == [(email_id, "A reply")]
+
+
+SENDABLE = [EmailStatus.APPROVED, EmailStatus.SEND_FAILED]
+
+
+@pytest.mark.parametrize("status", [s for s in EmailStatus if s not in SENDABLE])
+async def test_send_refuses_anything_not_approved_or_failed_to_send(status: EmailStatus) -> None:
     inbox = build()
     email_id = await inbox.given(status=status, draft="A reply")
     with pytest.raises(InvalidEmailTransition, match=f"Cannot send an email that is {status}"):
         await inbox.service.send(ALICE, email_id)
-    assert inbox.mailer.sent == []
+    assert inbox.emails.replies == {}
 
 
-async def test_a_failed_delivery_leaves_the_email_approved() -> None:
+async def test_a_reply_that_keeps_failing_ends_send_failed_and_send_tries_again() -> None:
     inbox = build()
     email_id = await inbox.given(status=EmailStatus.APPROVED, draft="A reply")
-    inbox.mailer.error = ConnectionError("smtp down")
-    with pytest.raises(ConnectionError):
-        await inbox.service.send(ALICE, email_id)
-    assert inbox.stored(email_id).status is EmailStatus.APPROVED
+    inbox.mailer.failures = 100
+    await inbox.service.send(ALICE, email_id)
+    for _ in range(inbox.dispatcher.policy.max_attempts):
+        assert inbox.stored(email_id).status is EmailStatus.SENDING
+        assert await inbox.dispatcher.deliver_due() == 1
+        inbox.clock.advance(inbox.dispatcher.policy.retry_max_seconds)
+    failed = inbox.stored(email_id)
+    assert failed.status is EmailStatus.SEND_FAILED
+    assert failed.last_error == (
+        "Sending failed after 8 attempts: SMTP delivery failed: could not reach the mail server"
+    )
+    assert await inbox.dispatcher.deliver_due() == 0  # given up: nothing is due any more
+
+    inbox.mailer.failures = 0
+    again = await inbox.service.send(ALICE, email_id)
+    assert (again.status, again.last_error) == (EmailStatus.SENDING, None)
+    assert await inbox.dispatcher.deliver_due() == 1
+    assert inbox.stored(email_id).status is EmailStatus.SENT
+    assert inbox.mailer.sent == [(email_id, "A reply")]
 
 
 @pytest.mark.parametrize("action", ["approve", "reject", "send"])

@@ -15,7 +15,7 @@ from reasonflow.adapters.llm.templates import sender_name, topic_of
 from reasonflow.domain.model import EmailStatus, Intent, Usage
 from reasonflow.domain.pipeline import ReviewPolicy
 from reasonflow.entrypoints.demo_data import DEMO_EMAILS, DEMO_RECIPIENT, demo_inbox
-from tests.fakes_llm import NOW, RecordingMailer, ThreadContext, make_email
+from tests.fakes_llm import NOW, ThreadContext, make_email
 
 classifier = RuleBasedClassifier()
 drafter = TemplateDrafter()
@@ -263,15 +263,8 @@ async def test_draft_confidence_is_lower_for_vague_intents() -> None:
 # --- pipeline -----------------------------------------------------------------
 
 
-async def run(intent: Intent, policy: ReviewPolicy | None = None) -> tuple[object, RecordingMailer]:
-    mailer = RecordingMailer()
-    pipeline = rules_pipeline(ThreadContext().as_repository(), mailer, policy or ReviewPolicy())
-    return await pipeline.run(make_email(*CLEAR[intent])), mailer
-
-
 async def test_pipeline_drafts_a_clear_inquiry() -> None:
-    mailer = RecordingMailer()
-    pipeline = rules_pipeline(ThreadContext().as_repository(), mailer, ReviewPolicy())
+    pipeline = rules_pipeline(ThreadContext().as_repository(), ReviewPolicy())
 
     result = await pipeline.run(make_email(*CLEAR[Intent.INQUIRY]))
 
@@ -279,11 +272,11 @@ async def test_pipeline_drafts_a_clear_inquiry() -> None:
     assert result.draft
     assert result.draft.startswith("Hi Ravi,")
     assert result.usage == Usage()
-    assert mailer.sent == []
+    assert result.reply is None
 
 
 async def test_pipeline_sends_a_complaint_to_review() -> None:
-    pipeline = rules_pipeline(ThreadContext().as_repository(), RecordingMailer(), ReviewPolicy())
+    pipeline = rules_pipeline(ThreadContext().as_repository(), ReviewPolicy())
 
     result = await pipeline.run(make_email(*CLEAR[Intent.COMPLAINT]))
 
@@ -293,7 +286,7 @@ async def test_pipeline_sends_a_complaint_to_review() -> None:
 
 async def test_pipeline_rejects_blatant_spam_without_drafting() -> None:
     emails = ThreadContext()
-    pipeline = rules_pipeline(emails.as_repository(), RecordingMailer(), ReviewPolicy())
+    pipeline = rules_pipeline(emails.as_repository(), ReviewPolicy())
 
     result = await pipeline.run(make_email(*CLEAR[Intent.SPAM]))
 
@@ -301,16 +294,17 @@ async def test_pipeline_rejects_blatant_spam_without_drafting() -> None:
     assert emails.asked == []
 
 
-async def test_pipeline_sends_once_when_auto_send_is_on() -> None:
-    mailer = RecordingMailer()
+async def test_pipeline_queues_the_reply_when_auto_send_is_on() -> None:
     policy = ReviewPolicy(auto_send=True)
-    pipeline = rules_pipeline(ThreadContext().as_repository(), mailer, policy)
+    pipeline = rules_pipeline(ThreadContext().as_repository(), policy)
     email = make_email(*CLEAR[Intent.INQUIRY])
 
     result = await pipeline.run(email)
 
-    assert result.status is EmailStatus.SENT
-    assert mailer.sent == [(email, result.draft)]
+    assert result.status is EmailStatus.SENDING
+    assert result.reply is not None and result.draft
+    assert (result.reply.email_id, result.reply.body) == (email.id, result.draft)
+    assert result.reply.recipient == email.sender
 
 
 async def test_pipeline_drafts_with_the_thread_as_context() -> None:
@@ -320,9 +314,7 @@ async def test_pipeline_drafts_with_the_thread_as_context() -> None:
         "Just following up on my previous email: any update on the quote?",
         thread_id="t-9",
     )
-    pipeline = rules_pipeline(
-        ThreadContext([first, reply]).as_repository(), RecordingMailer(), ReviewPolicy()
-    )
+    pipeline = rules_pipeline(ThreadContext([first, reply]).as_repository(), ReviewPolicy())
 
     result = await pipeline.run(reply)
 
@@ -336,9 +328,7 @@ async def test_pipeline_handles_the_whole_demo_inbox() -> None:
         make_email(e.subject, e.body, e.sender, thread_id=e.thread_id, minutes_ago=e.minutes_ago)
         for e in DEMO_EMAILS
     ]
-    pipeline = rules_pipeline(
-        ThreadContext(inbox).as_repository(), RecordingMailer(), ReviewPolicy()
-    )
+    pipeline = rules_pipeline(ThreadContext(inbox).as_repository(), ReviewPolicy())
 
     statuses = Counter([(await pipeline.run(email)).status for email in inbox])
 

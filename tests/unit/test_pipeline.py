@@ -19,12 +19,12 @@ from reasonflow.domain.model import (
     Usage,
 )
 from reasonflow.domain.pipeline import ReviewPolicy, StagedPipeline
+from reasonflow.domain.replies import Reply
 from tests.fakes import (
     EPOCH,
     FakeClassifier,
     FakeDrafter,
     FakeEmailRepository,
-    FakeMailer,
     make_email,
 )
 
@@ -37,7 +37,6 @@ class Stages:
     emails: FakeEmailRepository
     classifier: FakeClassifier
     drafter: FakeDrafter
-    mailer: FakeMailer
 
     async def add(self, user_id: UUID = ALICE, **fields: object) -> Email:
         email = make_email(user_id, **fields)
@@ -54,10 +53,10 @@ def build(
 ) -> Stages:
     classifier = FakeClassifier(Classification(intent, confidence, usage=Usage(50, 5, 0.001)))
     drafter = FakeDrafter(Draft("Happy to help.", draft_confidence, Usage(80, 40, 0.002)))
-    emails, mailer = FakeEmailRepository(), FakeMailer()
+    emails = FakeEmailRepository()
     policy = ReviewPolicy(0.8, auto_send)
-    pipeline = StagedPipeline(classifier, drafter, emails, mailer, policy, context_limit)
-    return Stages(pipeline, emails, classifier, drafter, mailer)
+    pipeline = StagedPipeline(classifier, drafter, emails, policy, context_limit)
+    return Stages(pipeline, emails, classifier, drafter)
 
 
 async def test_a_confident_inquiry_is_drafted_and_not_sent() -> None:
@@ -67,15 +66,17 @@ async def test_a_confident_inquiry_is_drafted_and_not_sent() -> None:
     assert result == PipelineResult(
         Intent.INQUIRY, 0.9, EmailStatus.DRAFTED, "Happy to help.", Usage(130, 45, 0.003)
     )
-    assert stages.mailer.sent == []
+    assert result.reply is None
 
 
-async def test_with_auto_send_a_confident_reply_is_sent_to_the_sender() -> None:
+async def test_with_auto_send_a_confident_reply_is_queued_for_the_sender() -> None:
     stages = build(auto_send=True)
     email = await stages.add()
     result = await stages.pipeline.run(email)
-    assert result.status is EmailStatus.SENT
-    assert stages.mailer.sent == [(email.id, "Happy to help.")]
+    assert result.status is EmailStatus.SENDING
+    assert result.reply == Reply.to(email, "Happy to help.")
+    assert result.reply.recipient == email.sender
+    assert result.reply.subject == "Re: " + email.subject
 
 
 async def test_confident_spam_is_rejected_without_a_draft_or_a_reply() -> None:
@@ -87,21 +88,21 @@ async def test_confident_spam_is_rejected_without_a_draft_or_a_reply() -> None:
         Usage(50, 5, 0.001),
     )
     assert stages.drafter.calls == []
-    assert stages.mailer.sent == []
+    assert result.reply is None
 
 
 async def test_doubtful_spam_gets_a_draft_for_review() -> None:
     stages = build(Intent.SPAM, 0.5, auto_send=True)
     result = await stages.pipeline.run(await stages.add())
     assert (result.status, result.draft) == (EmailStatus.NEEDS_REVIEW, "Happy to help.")
-    assert stages.mailer.sent == []
+    assert result.reply is None
 
 
 async def test_a_complaint_always_needs_review_and_is_never_sent() -> None:
     stages = build(Intent.COMPLAINT, 1.0, 1.0, auto_send=True)
     result = await stages.pipeline.run(await stages.add())
     assert (result.status, result.draft) == (EmailStatus.NEEDS_REVIEW, "Happy to help.")
-    assert stages.mailer.sent == []
+    assert result.reply is None
 
 
 async def test_an_unsure_draft_needs_review_even_when_the_intent_is_clear() -> None:
@@ -109,7 +110,7 @@ async def test_an_unsure_draft_needs_review_even_when_the_intent_is_clear() -> N
     result = await stages.pipeline.run(await stages.add())
     assert result.status is EmailStatus.NEEDS_REVIEW
     assert result.confidence == 0.99  # the email keeps the classifier's confidence
-    assert stages.mailer.sent == []
+    assert result.reply is None
 
 
 async def test_the_drafter_sees_thread_and_earlier_sender_mail_newest_first() -> None:
@@ -144,4 +145,3 @@ async def test_a_provider_error_in_any_stage_reaches_the_caller_and_nothing_is_s
     getattr(stages, stage).fail(email.id, "provider timed out")
     with pytest.raises(ProviderError, match="provider timed out"):
         await stages.pipeline.run(email)
-    assert stages.mailer.sent == []

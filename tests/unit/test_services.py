@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from reasonflow.adapters.jobs.memory import InMemoryJobStore
+from reasonflow.domain.dispatch import ReplyDispatcher
 from reasonflow.domain.errors import (
     BatchTooLarge,
     DuplicateEmailIds,
@@ -43,6 +44,7 @@ from tests.fakes import (
     EPOCH,
     FakeClassifier,
     FakeClock,
+    FakeDispatchQueue,
     FakeDrafter,
     FakeEmailRepository,
     FakeMailer,
@@ -66,6 +68,7 @@ class World:
     classifier: FakeClassifier
     drafter: FakeDrafter
     mailer: FakeMailer
+    dispatcher: ReplyDispatcher
 
     async def inbox(self, count: int, user: UUID = ALICE, **fields: object) -> list[UUID]:
         ids = []
@@ -92,7 +95,7 @@ class World:
         email = self.emails.rows[email_id]
         try:
             result = await StagedPipeline(
-                self.classifier, self.drafter, self.emails, self.mailer, ReviewPolicy()
+                self.classifier, self.drafter, self.emails, ReviewPolicy()
             ).run(email)
         except ProviderError as exc:
             await self.emails.finish_claimed(
@@ -116,7 +119,10 @@ def build(
         runners.append(runner(step))
         return runners[-1]
 
-    adapters = replace(fake_adapters(clock), emails=emails(clock), runner=make_runner)
+    repo = emails(clock)
+    adapters = replace(
+        fake_adapters(clock), emails=repo, dispatches=FakeDispatchQueue(repo), runner=make_runner
+    )
     settings = Settings(
         max_active_jobs=max_active,
         auto_approve_threshold=policy.auto_approve_threshold,
@@ -132,6 +138,7 @@ def build(
         cast(FakeClassifier, adapters.classifier),
         cast(FakeDrafter, adapters.drafter),
         cast(FakeMailer, adapters.mailer),
+        services.dispatcher,
     )
 
 
@@ -510,14 +517,18 @@ async def test_process_commits_each_pipeline_result_and_drops_the_claim() -> Non
     assert (done.status, done.succeeded) == (JobStatus.COMPLETED, 3)
 
 
-async def test_process_with_auto_send_sends_confident_replies() -> None:
+async def test_process_with_auto_send_queues_confident_replies_then_sends_them() -> None:
     world = build(policy=ReviewPolicy(0.8, auto_send=True))
     sure, unsure = await world.inbox(2)
     world.classifier.answer(unsure, Classification(Intent.INQUIRY, 0.5))
     await world.service.submit_process(ALICE, [sure, unsure])
     await world.run()
-    assert world.email(sure).status is EmailStatus.SENT
+    assert world.email(sure).status is EmailStatus.SENDING
     assert world.email(unsure).status is EmailStatus.NEEDS_REVIEW
+    assert world.mailer.sent == []  # committed with the result; delivered by the dispatcher
+
+    assert await world.dispatcher.deliver_due() == 1
+    assert world.email(sure).status is EmailStatus.SENT
     assert world.mailer.sent == [(sure, world.drafter.default.text)]
 
 
@@ -559,7 +570,7 @@ async def test_a_fatal_pipeline_error_leaves_no_email_stuck_in_processing() -> N
 async def test_a_crash_in_the_pipeline_is_reported_and_the_email_released_for_review() -> None:
     world = build(policy=ReviewPolicy(auto_send=True))
     (a,) = await world.inbox(1)
-    world.mailer.error = OSError("smtp.internal:25 refused")
+    world.classifier.errors[a] = OSError("db.internal:5432 refused")
     job = await world.service.submit_process(ALICE, [a])
     await world.run()
     done = await world.job(job.id)

@@ -106,12 +106,12 @@ def test_missing_or_foreign_ids_are_not_found_listing_exactly_those(
 
 
 @given(submission=submissions())
-def test_process_conflicts_with_exactly_the_processing_and_sent_emails(
+def test_process_conflicts_with_exactly_the_processing_sending_and_sent_emails(
     submission: tuple[list[UUID], dict[UUID, EmailStatus], list[UUID]],
 ) -> None:
     requested, owned, _ = submission
     owned = {i: owned.get(i, EmailStatus.PENDING) for i in requested}
-    blocked = {i: s for i, s in owned.items() if s in (EmailStatus.PROCESSING, EmailStatus.SENT)}
+    blocked = {i: s for i, s in owned.items() if s in PROCESS_BLOCKING}
     assert conflicts(JobKind.PROCESS, owned) == blocked
     if blocked:
         with pytest.raises(EmailsConflict) as caught:
@@ -145,7 +145,10 @@ def test_not_found_is_reported_before_conflicts() -> None:
 
 
 def test_only_processing_and_sent_block_a_process_job() -> None:
-    assert frozenset({EmailStatus.PROCESSING, EmailStatus.SENT}) == PROCESS_BLOCKING
+    assert (
+        frozenset({EmailStatus.PROCESSING, EmailStatus.SENDING, EmailStatus.SENT})
+        == PROCESS_BLOCKING
+    )
 
 
 # -- review policy -----------------------------------------------------------------
@@ -157,7 +160,7 @@ def expected_review(policy: ReviewPolicy, intent: Intent, confidence: float) -> 
         return EmailStatus.REJECTED
     if intent is Intent.COMPLAINT or not confident:
         return EmailStatus.NEEDS_REVIEW
-    return EmailStatus.SENT if policy.auto_send else EmailStatus.DRAFTED
+    return EmailStatus.SENDING if policy.auto_send else EmailStatus.DRAFTED
 
 
 @settings(max_examples=300)
@@ -184,8 +187,8 @@ def test_review_table(threshold: float, auto_send: bool, intent: Intent, confide
         (Intent.INQUIRY, 0.79, True, EmailStatus.NEEDS_REVIEW),
         (Intent.INQUIRY, 0.8, False, EmailStatus.DRAFTED),
         (Intent.MEETING_REQUEST, 0.95, False, EmailStatus.DRAFTED),
-        (Intent.FOLLOW_UP, 0.8, True, EmailStatus.SENT),
-        (Intent.OTHER, 1.0, True, EmailStatus.SENT),
+        (Intent.FOLLOW_UP, 0.8, True, EmailStatus.SENDING),
+        (Intent.OTHER, 1.0, True, EmailStatus.SENDING),
     ],
 )
 def test_review_examples_at_the_default_threshold(

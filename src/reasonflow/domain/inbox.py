@@ -11,11 +11,17 @@ from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
+from reasonflow.domain.dispatch import ReplyDispatcher
 from reasonflow.domain.errors import DraftRequired, EmailNotFound, InvalidEmailTransition
 from reasonflow.domain.model import Email, EmailStatus, Page
-from reasonflow.domain.ports import Clock, EmailFilter, EmailRepository, Mailer
+from reasonflow.domain.ports import Clock, EmailFilter, EmailRepository
+from reasonflow.domain.replies import Reply
 
-REVIEWABLE = frozenset({EmailStatus.DRAFTED, EmailStatus.NEEDS_REVIEW})
+REVIEWABLE = frozenset({EmailStatus.DRAFTED, EmailStatus.NEEDS_REVIEW, EmailStatus.SEND_FAILED})
+#: ``send`` starts from these: an approved reply, or one whose delivery gave up.
+SENDABLE = frozenset({EmailStatus.APPROVED, EmailStatus.SEND_FAILED})
+#: How long ``send`` waits for the dispatcher's first attempt before answering ``sending``.
+SEND_WAIT_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +81,17 @@ def _take(items: Iterator[_T], n: int) -> list[_T]:
 
 
 class InboxService:
-    def __init__(self, emails: EmailRepository, mailer: Mailer, clock: Clock) -> None:
+    def __init__(
+        self,
+        emails: EmailRepository,
+        clock: Clock,
+        dispatcher: ReplyDispatcher | None = None,
+        send_wait: float = SEND_WAIT_SECONDS,
+    ) -> None:
         self._emails = emails
-        self._mailer = mailer
         self._clock = clock
+        self._dispatcher = dispatcher
+        self._send_wait = send_wait
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -118,7 +131,8 @@ class InboxService:
         return await self._emails.page(user_id, filters, limit, cursor)
 
     async def approve(self, user_id: UUID, email_id: UUID, draft: str | None) -> Email:
-        """From ``drafted`` or ``needs_review``; the reply may be edited on the way."""
+        """From ``drafted``, ``needs_review`` or ``send_failed``; the reply may be
+        edited on the way."""
         email = await self.get(user_id, email_id)
         if email.status not in REVIEWABLE:
             raise InvalidEmailTransition("approve", email.status)
@@ -129,33 +143,37 @@ class InboxService:
         return await self._move(email, EmailStatus.APPROVED, "approve")
 
     async def reject(self, user_id: UUID, email_id: UUID) -> Email:
-        """From ``drafted`` or ``needs_review``: no reply will be sent."""
+        """From ``drafted``, ``needs_review`` or ``send_failed``: no reply will be sent."""
         email = await self.get(user_id, email_id)
         if email.status not in REVIEWABLE:
             raise InvalidEmailTransition("reject", email.status)
         return await self._move(email, EmailStatus.REJECTED, "reject")
 
     async def send(self, user_id: UUID, email_id: UUID) -> Email:
-        """From ``approved`` only, through the configured Mailer."""
+        """From ``approved`` (or ``send_failed``, to try again): the email moves to
+        ``sending`` and its reply is queued in the same commit, so two concurrent
+        sends queue one reply. Waits up to ``send_wait`` seconds for the
+        dispatcher's attempt and answers the email as it then is (``sent``, or
+        still ``sending`` while the dispatcher retries or another process has it)."""
         email = await self.get(user_id, email_id)
-        reply = email.draft
-        if email.status is not EmailStatus.APPROVED or not reply:
+        text = email.draft
+        if email.status not in SENDABLE or not text:
             raise InvalidEmailTransition("send", email.status)
-        # Mark it sent first, so two concurrent sends can never both deliver;
-        # a delivery failure puts it back to approved.
-        await self._move(email, EmailStatus.SENT, "send")
-        try:
-            await self._mailer.send(email, reply)
-        except BaseException:
-            await self._move(email, EmailStatus.APPROVED, "send")
-            raise
-        return email
+        email.last_error = None
+        await self._move(email, EmailStatus.SENDING, "send", Reply.to(email, text))
+        if self._dispatcher is None:
+            return email
+        self._dispatcher.wake()
+        await self._dispatcher.wait_settled(email.id, self._send_wait)
+        return await self.get(user_id, email_id)
 
-    async def _move(self, email: Email, status: EmailStatus, action: str) -> Email:
+    async def _move(
+        self, email: Email, status: EmailStatus, action: str, reply: Reply | None = None
+    ) -> Email:
         expected = email.status
         email.status = status
         email.updated_at = self._clock.now()
-        if not await self._emails.update_review(email, expected):
+        if not await self._emails.update_review(email, expected, reply):
             current = await self.get(email.user_id, email.id)
             raise InvalidEmailTransition(action, current.status)
         return email

@@ -12,8 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from uuid import UUID
+
+if TYPE_CHECKING:
+    from reasonflow.domain.replies import Reply
 
 T = TypeVar("T")
 
@@ -33,7 +36,11 @@ class EmailStatus(StrEnum):
     DRAFTED = "drafted"
     NEEDS_REVIEW = "needs_review"
     APPROVED = "approved"
+    #: The reply is committed to the dispatch queue; the mail server has not accepted it yet.
+    SENDING = "sending"
     SENT = "sent"
+    #: Every delivery attempt failed (``last_error`` says why); ``send`` tries again.
+    SEND_FAILED = "send_failed"
     REJECTED = "rejected"
 
 
@@ -228,6 +235,8 @@ class PipelineResult:
     status: EmailStatus
     draft: str | None
     usage: Usage = NO_USAGE
+    #: With status ``sending``: the reply to queue in the same commit as the result.
+    reply: Reply | None = None
 
 
 @dataclass(frozen=True, slots=True)

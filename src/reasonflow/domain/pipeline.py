@@ -2,22 +2,18 @@
 
 classify → gather context → draft → review → dispatch. A provider supplies only
 the two steps that need a model (an ``IntentClassifier`` and a ``ReplyDrafter``);
-review and dispatch are the same for all, through ``ReviewPolicy``.
+review and dispatch are the same for all, through ``ReviewPolicy``. Dispatch
+here means queueing the reply; ``domain.dispatch`` delivers it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reasonflow.domain.errors import DeliveryFailed, ProviderError
+from reasonflow.domain.errors import ProviderError
 from reasonflow.domain.model import Email, EmailStatus, Intent, PipelineResult
-from reasonflow.domain.ports import (
-    AgentPipeline,
-    EmailRepository,
-    IntentClassifier,
-    Mailer,
-    ReplyDrafter,
-)
+from reasonflow.domain.ports import AgentPipeline, EmailRepository, IntentClassifier, ReplyDrafter
+from reasonflow.domain.replies import Reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +21,9 @@ class ReviewPolicy:
     """Where an email goes after its draft: review, then dispatch.
 
     Below ``auto_approve_threshold`` or a complaint → ``needs_review``; spam at
-    or above it → ``rejected`` (no reply); otherwise ``drafted``, or ``sent``
-    when auto-send is on.
+    or above it → ``rejected`` (no reply); otherwise ``drafted``, or ``sending``
+    when auto-send is on (the reply is queued with the result; the dispatcher
+    makes it ``sent``).
     """
 
     auto_approve_threshold: float = 0.8
@@ -41,7 +38,7 @@ class ReviewPolicy:
             return EmailStatus.REJECTED
         if intent is Intent.COMPLAINT or confidence < self.auto_approve_threshold:
             return EmailStatus.NEEDS_REVIEW
-        return EmailStatus.SENT if self.auto_send else EmailStatus.DRAFTED
+        return EmailStatus.SENDING if self.auto_send else EmailStatus.DRAFTED
 
     def needs_draft(self, intent: Intent, confidence: float) -> bool:
         return self.review(intent, confidence) is not EmailStatus.REJECTED
@@ -53,14 +50,12 @@ class StagedPipeline(AgentPipeline):
         classifier: IntentClassifier,
         drafter: ReplyDrafter,
         emails: EmailRepository,
-        mailer: Mailer,
         policy: ReviewPolicy,
         context_limit: int = 5,
     ) -> None:
         self._classifier = classifier
         self._drafter = drafter
         self._emails = emails
-        self._mailer = mailer
         self._policy = policy
         self._context_limit = context_limit
 
@@ -80,10 +75,6 @@ class StagedPipeline(AgentPipeline):
         # A reply is only as trustworthy as the weaker of its two model answers.
         confidence = min(classification.confidence, draft.confidence)
         status = self._policy.review(intent, confidence)
-        if status is EmailStatus.SENT:
-            try:
-                await self._mailer.send(email, draft.text)
-            except DeliveryFailed:
-                # The draft stays for a person to review and send again.
-                raise ProviderError("the reply could not be delivered", usage=usage) from None
-        return PipelineResult(intent, classification.confidence, status, draft.text, usage)
+        # Auto-send only queues the reply: it is committed with the result.
+        reply = Reply.to(email, draft.text) if status is EmailStatus.SENDING else None
+        return PipelineResult(intent, classification.confidence, status, draft.text, usage, reply)

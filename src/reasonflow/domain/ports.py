@@ -27,6 +27,7 @@ from reasonflow.domain.model import (
     Usage,
     User,
 )
+from reasonflow.domain.replies import Reply
 
 
 class Clock(Protocol):
@@ -86,8 +87,9 @@ class EmailRepository(Protocol):
         """Commit one processed email and drop the claim held by ``job_id``.
 
         With ``result`` None the pipeline failed: the email goes to
-        ``needs_review`` and records ``error``. Returns False when the job no
-        longer holds the claim (nothing is written).
+        ``needs_review`` and records ``error``. A result carrying a ``reply``
+        (status ``sending``) queues it for dispatch in the same transaction.
+        Returns False when the job no longer holds the claim (nothing is written).
         """
         ...
 
@@ -107,8 +109,12 @@ class EmailRepository(Protocol):
         """Same-thread mail and earlier mail from the same sender, newest first."""
         ...
 
-    async def update_review(self, email: Email, expected: EmailStatus) -> bool:
-        """Persist status, draft and updated_at after a user's approve/reject/send.
+    async def update_review(
+        self, email: Email, expected: EmailStatus, reply: Reply | None = None
+    ) -> bool:
+        """Persist status, draft, last_error and updated_at after a user's
+        approve/reject/send; with ``reply``, queue it for dispatch in the same
+        transaction (replacing an undelivered one of the same email).
 
         Compare-and-set: writes only while the stored status is still
         ``expected``, so a review never overwrites an email a job has just
@@ -215,8 +221,53 @@ class AgentPipeline(Protocol):
 
 
 class Mailer(Protocol):
-    async def send(self, email: Email, reply: str) -> None:
-        """Deliver ``reply`` to the sender of ``email``."""
+    async def send(self, reply: Reply) -> None:
+        """Deliver ``reply``; return only once the mail server accepted it.
+
+        Raises ``DeliveryFailed`` with a short reason when it did not.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedReply:
+    """A reply waiting in the dispatch queue and the attempts made so far."""
+
+    reply: Reply
+    attempts: int
+
+
+class DispatchQueue(Protocol):
+    """The replies committed for sending (the transactional outbox) and the lease
+    that lets one dispatcher at a time deliver them, per database."""
+
+    async def due(self, now: datetime, limit: int) -> list[QueuedReply]:
+        """Undelivered replies whose next attempt is due, oldest first."""
+        ...
+
+    async def delivered(self, email_id: UUID, now: datetime) -> None:
+        """One transaction: the reply is delivered and its email ``sending`` → ``sent``."""
+        ...
+
+    async def failed(
+        self, email_id: UUID, now: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        """Count a failed attempt and show ``error`` on the email (``last_error``);
+        try again at ``retry_at``, or (None) give up: the email ``sending`` →
+        ``send_failed``, in the same transaction."""
+        ...
+
+    async def acquire_lease(self, holder: str, now: datetime, seconds: float) -> bool:
+        """Take or extend the dispatch lease until ``now + seconds``: True when
+        ``holder`` has it (it was free, expired, or already its own)."""
+        ...
+
+    async def renew_lease(self, holder: str, now: datetime, seconds: float) -> bool:
+        """Extend the lease only while ``holder`` still holds it unexpired."""
+        ...
+
+    async def release_lease(self, holder: str) -> None:
+        """Let the lease go now (shutdown), if ``holder`` has it."""
         ...
 
 

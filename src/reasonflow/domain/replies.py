@@ -1,9 +1,11 @@
-"""What every reply carries whichever mailer delivers it: subject and threading headers."""
+"""What every reply carries whichever mailer delivers it: addresses, subject, body and
+threading headers, fixed when the reply is queued (``Reply.to``)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from uuid import UUID
 
 from reasonflow.domain.model import Email
 
@@ -44,3 +46,32 @@ def reply_subject(subject: str) -> str:
     """``Re: <subject>``, without stacking a second prefix on a reply."""
     stripped = subject.strip()
     return stripped if stripped[:3].lower() == "re:" else f"Re: {stripped}"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One reply as queued for dispatch and handed to a ``Mailer``.
+
+    ``sender`` is the address the original was sent to (the ``From`` unless the
+    mailer is configured with its own); ``recipient`` is who wrote the original.
+    """
+
+    email_id: UUID
+    user_id: UUID
+    sender: str
+    recipient: str
+    subject: str
+    body: str
+    headers: ReplyHeaders
+
+    @classmethod
+    def to(cls, email: Email, body: str) -> Reply:
+        return cls(
+            email_id=email.id,
+            user_id=email.user_id,
+            sender=email.recipient,
+            recipient=email.sender,
+            subject=reply_subject(email.subject),
+            body=body,
+            headers=ReplyHeaders.answering(email),
+        )

@@ -17,7 +17,7 @@ from reasonflow.domain.errors import (
 from reasonflow.domain.model import EmailStatus, JobKind
 
 #: A process job may not take an email in one of these states.
-PROCESS_BLOCKING = frozenset({EmailStatus.PROCESSING, EmailStatus.SENT})
+PROCESS_BLOCKING = frozenset({EmailStatus.PROCESSING, EmailStatus.SENDING, EmailStatus.SENT})
 
 
 def validate_selection(kind: JobKind, email_ids: Sequence[UUID]) -> tuple[UUID, ...]:

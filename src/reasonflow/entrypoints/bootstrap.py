@@ -26,11 +26,13 @@ from reasonflow.adapters.clock import SystemClock
 from reasonflow.adapters.llm.offline import RuleBasedClassifier
 from reasonflow.adapters.mail.importer import parse_upload
 from reasonflow.adapters.metrics import PrometheusMetrics
+from reasonflow.adapters.sql.dispatches import SqlDispatchQueue, local_holder
 from reasonflow.adapters.sql.emails import SqlEmailRepository
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.adapters.sql.users import SqlUserRepository
 from reasonflow.domain.accounts import AccountService, SignInThrottle
 from reasonflow.domain.cascade import CascadeClassifier
+from reasonflow.domain.dispatch import DispatchPolicy, ReplyDispatcher
 from reasonflow.domain.estimates import EstimateService
 from reasonflow.domain.execution import JobExecution
 from reasonflow.domain.inbox import ImportedEmail, ImportProblem, InboxService
@@ -39,6 +41,7 @@ from reasonflow.domain.ports import (
     AccessTokens,
     Clock,
     CostModel,
+    DispatchQueue,
     EmailRepository,
     FreeCalls,
     IdempotencyStore,
@@ -55,7 +58,14 @@ from reasonflow.domain.ports import (
 )
 from reasonflow.domain.services import BatchService
 from reasonflow.entrypoints.cluster import RunnerFactory, job_adapters, signin_limits
-from reasonflow.entrypoints.lifecycle import Background, Lifecycle, Probe, Resource, every
+from reasonflow.entrypoints.lifecycle import (
+    Background,
+    DispatcherTask,
+    Lifecycle,
+    Probe,
+    Resource,
+    every,
+)
 from reasonflow.entrypoints.provider_choice import build_mailer, build_provider
 from reasonflow.entrypoints.settings import Settings
 
@@ -89,6 +99,8 @@ class Adapters:
 
     clock: Clock
     emails: EmailRepository
+    #: The replies committed for sending (same database as ``emails``).
+    dispatches: DispatchQueue
     users: UserRepository
     jobs: JobStore
     classifier: IntentClassifier
@@ -126,6 +138,7 @@ class Services:
     read_upload: UploadReader
     runner: JobRunner
     estimates: EstimateService
+    dispatcher: ReplyDispatcher
     exposition: Exposition | None = None
 
 
@@ -149,6 +162,7 @@ def build_adapters(settings: Settings) -> Adapters:
     return Adapters(
         clock=clock,
         emails=SqlEmailRepository(database, clock),
+        dispatches=SqlDispatchQueue(database),
         users=SqlUserRepository(database),
         jobs=job_side.jobs,
         classifier=provider.classifier,
@@ -177,8 +191,19 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
     policy = ReviewPolicy(settings.auto_approve_threshold, settings.auto_send)
     cascade = _cascade(a.classifier, settings.classify_cascade_threshold)
     classifier = cascade or a.classifier
-    pipeline = StagedPipeline(classifier, a.drafter, a.emails, a.mailer, policy)
-    execution = JobExecution(a.emails, a.jobs, classifier, pipeline, a.clock, a.metrics)
+    pipeline = StagedPipeline(classifier, a.drafter, a.emails, policy)
+    dispatcher = ReplyDispatcher(
+        a.dispatches, a.mailer, a.clock, dispatch_policy(settings), holder=local_holder()
+    )
+    execution = JobExecution(
+        a.emails,
+        a.jobs,
+        classifier,
+        pipeline,
+        a.clock,
+        a.metrics,
+        on_reply_queued=dispatcher.wake,
+    )
     runner = a.runner(execution.run_email)
     batch = BatchService(
         a.emails,
@@ -198,7 +223,9 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
     accounts = AccountService(
         a.users, a.hasher, a.clock, throttle, hash_threads=settings.password_hash_threads
     )
-    resources = [*a.storage, *a.resources]
+    # Every serving process (API, worker) runs a dispatcher; the lease lets one deliver.
+    dispatching = DispatcherTask(dispatcher, settings.shutdown_grace_seconds)
+    resources = [*a.storage, *a.resources, dispatching]
     # Now and then, claims of jobs that ended or vanished go back (never fresh
     # ones). In a cluster one process at a time does it (the lease); alone, a
     # process does it for the claims it could not give back itself (the
@@ -216,7 +243,7 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
     )
     return Services(
         batch=batch,
-        inbox=InboxService(a.emails, a.mailer, a.clock),
+        inbox=InboxService(a.emails, a.clock, dispatcher, settings.send_wait_seconds),
         accounts=accounts,
         tokens=a.tokens,
         clock=a.clock,
@@ -224,6 +251,7 @@ def wire(adapters: Adapters, settings: Settings) -> Services:
         read_upload=a.read_upload,
         runner=runner,
         estimates=estimates,
+        dispatcher=dispatcher,
         exposition=a.exposition,
     )
 
@@ -234,6 +262,16 @@ def _cascade(classifier: IntentClassifier, threshold: float | None) -> CascadeCl
     if threshold is None or isinstance(classifier, RuleBasedClassifier):
         return None
     return CascadeClassifier(RuleBasedClassifier(), classifier, threshold)
+
+
+def dispatch_policy(settings: Settings) -> DispatchPolicy:
+    return DispatchPolicy(
+        max_attempts=settings.dispatch_max_attempts,
+        retry_base_seconds=settings.dispatch_retry_base_seconds,
+        retry_max_seconds=settings.dispatch_retry_max_seconds,
+        lease_seconds=settings.dispatch_lease_seconds,
+        poll_seconds=settings.dispatch_poll_seconds,
+    )
 
 
 def build_services(settings: Settings) -> Services:

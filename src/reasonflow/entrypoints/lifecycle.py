@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
 from reasonflow.domain.accounts import AccountService
+from reasonflow.domain.dispatch import ReplyDispatcher
 from reasonflow.domain.services import BatchService
 
 log = logging.getLogger(__name__)
@@ -133,3 +134,34 @@ async def every(interval: float, action: Callable[[], object]) -> None:
 def _name(action: Callable[[], object]) -> str:
     inner = getattr(action, "func", action)
     return str(getattr(inner, "__name__", type(inner).__name__))
+
+
+class DispatcherTask(Resource):
+    """Runs a ``ReplyDispatcher`` while started. Stopping lets the delivery under
+    way finish (within ``grace`` seconds), then lets the lease go so another
+    process takes over at once instead of when it expires."""
+
+    def __init__(self, dispatcher: ReplyDispatcher, grace: float = 10.0) -> None:
+        self.dispatcher = dispatcher
+        self._grace = grace
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self.dispatcher.run(), name="reply-dispatcher")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        await self.dispatcher.stop()
+        try:
+            await asyncio.wait_for(task, self._grace)
+        except TimeoutError:
+            pass  # cancelled by wait_for: the reply stays due and is sent again later
+        except Exception as exc:
+            log.error("the reply dispatcher failed error=%s", type(exc).__name__)
+        try:
+            await self.dispatcher.release()
+        except Exception as exc:  # the database is away: the lease expires by itself
+            log.warning("could not release the dispatch lease error=%s", type(exc).__name__)

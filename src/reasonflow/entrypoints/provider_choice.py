@@ -18,7 +18,7 @@ from reasonflow.adapters.llm.litellm_client import LiteLLMClient
 from reasonflow.adapters.llm.litellm_provider import LiteLLMClassifier, LiteLLMDrafter
 from reasonflow.adapters.llm.offline import RuleBasedClassifier, TemplateDrafter
 from reasonflow.adapters.llm.openai_http import OpenAIHttpClient, serves
-from reasonflow.adapters.mail.outbox import OutboxMailer
+from reasonflow.adapters.mail.mailbox import DevMailboxMailer
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.domain.ports import (
     Clock,
@@ -94,9 +94,10 @@ def llm_config(settings: Settings) -> LLMConfig:
 
 
 def build_mailer(settings: Settings, database: Database, clock: Clock) -> Mailer:
-    """SMTP when ``REASONFLOW_SMTP_URL`` is set, otherwise the outbox table."""
+    """SMTP when ``REASONFLOW_SMTP_URL`` is set, otherwise the dev mailer (the
+    ``dev_mailbox`` table)."""
     if settings.smtp_url:
         from reasonflow.adapters.mail.smtp import SmtpConfig, SmtpMailer
 
         return SmtpMailer(SmtpConfig.from_url(settings.smtp_url))
-    return OutboxMailer(database, clock)
+    return DevMailboxMailer(database, clock)

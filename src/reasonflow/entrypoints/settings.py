@@ -56,6 +56,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     classify_cascade_threshold: Fraction | None = None
     auto_send: bool = False
     smtp_url: str | None = None
+    #: Delivery attempts of one reply before its email reads ``send_failed``.
+    dispatch_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 8
+    #: Wait after the first failed attempt; doubled after each next one, up to the max.
+    dispatch_retry_base_seconds: PositiveFloat = 5.0
+    dispatch_retry_max_seconds: PositiveFloat = 600.0
+    #: How long the dispatch lease lasts; one delivery may take it less 5 s at most.
+    dispatch_lease_seconds: Annotated[float, msgspec.Meta(ge=10, le=3600)] = 60.0
+    #: How often a dispatcher looks for due replies when nothing woke it.
+    dispatch_poll_seconds: PositiveFloat = 1.0
+    #: ``POST /emails/{id}/send`` waits this long for delivery before answering ``sending``.
+    send_wait_seconds: Annotated[float, msgspec.Meta(ge=0, le=30)] = 2.0
     job_store: Literal["memory", "redis"] = "memory"
     queue: Literal["inprocess", "saq"] = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -90,6 +101,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             )
         if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(f"{PREFIX}REDIS_URL: use a redis://, rediss:// or unix:// URL")
+        if self.dispatch_retry_max_seconds < self.dispatch_retry_base_seconds:
+            raise SettingsError(
+                f"{PREFIX}DISPATCH_RETRY_MAX_SECONDS: must be at least DISPATCH_RETRY_BASE_SECONDS"
+            )
         if not self.llm_model.strip():
             raise SettingsError(f"{PREFIX}LLM_MODEL: 'rules' or a LiteLLM model string")
         if self.smtp_url is not None:

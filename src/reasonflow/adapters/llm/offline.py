@@ -19,7 +19,7 @@ from reasonflow.adapters.llm.lexicon import SENDER_CUES, TEXT_CUES
 from reasonflow.adapters.llm.templates import TemplateDrafter
 from reasonflow.domain.model import Classification, Email, Intent, Usage
 from reasonflow.domain.pipeline import ReviewPolicy, StagedPipeline
-from reasonflow.domain.ports import EmailRepository, IntentClassifier, Mailer
+from reasonflow.domain.ports import EmailRepository, IntentClassifier
 
 __all__ = ["RuleBasedClassifier", "TemplateDrafter", "rules_pipeline"]
 
@@ -200,6 +200,6 @@ class RuleBasedClassifier(IntentClassifier):
         )
 
 
-def rules_pipeline(emails: EmailRepository, mailer: Mailer, policy: ReviewPolicy) -> StagedPipeline:
+def rules_pipeline(emails: EmailRepository, policy: ReviewPolicy) -> StagedPipeline:
     """The agent pipeline on the offline provider: review and dispatch stay the domain's."""
-    return StagedPipeline(RuleBasedClassifier(), TemplateDrafter(), emails, mailer, policy)
+    return StagedPipeline(RuleBasedClassifier(), TemplateDrafter(), emails, policy)

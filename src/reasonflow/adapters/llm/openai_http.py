@@ -14,12 +14,22 @@ kept alive), opened by ``start`` and closed by ``aclose``. Limits, retries and
 ``Retry-After`` are ``ChatClient``'s; HTTP statuses map to the same reasons as
 LiteLLM's exceptions (``litellm_errors.failure_of_status``); tokens come from
 the answer's ``usage`` and ``cost_usd`` from LiteLLM's price map (``prices``).
+
+Requests get their bytes out one at a time, in the order they asked
+(``SendTurns``): a wave of calls started together would otherwise interleave
+on the event loop, each request's few steps (pool, headers, body) between the
+others', so that none left before all of them were nearly ready, and their
+answers came back in one clump. In turn, the first leaves after its own work
+only and the answers come back spread out, so a job given the next free slot
+(DESIGN §4) gets its call out without waiting behind a wave (row 3 of
+``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -47,6 +57,22 @@ from reasonflow.domain.model import Usage
 
 PREFIX = "openai/"
 USER_AGENT = "reasonflow"
+#: How long a request waits for its turn to send before it goes anyway: far
+#: above the CPU a request needs to get out (~0.1-1 ms), so only a request
+#: stuck on something else (none is known) is ever overtaken.
+SEND_TURN_TIMEOUT = 0.05
+#: httpcore trace events after which a request no longer needs its turn: its
+#: body is written, or it waits on the network for a new connection.
+_SENT = frozenset(
+    {
+        "http11.send_request_body.complete",
+        "http2.send_request_body.complete",
+        "connection.connect_tcp.started",
+        "connection.connect_unix_socket.started",
+    }
+)
+
+Trace = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 def serves(model: str, api_base: str | None) -> bool:
@@ -65,6 +91,41 @@ class HTTPStatusFailure(Exception):
 
 class UnreadableAnswer(Exception):
     """A 2xx answer that is not a JSON object."""
+
+
+class SendTurns:
+    """Requests send one at a time, first come first served (``asyncio.Lock`` wakes
+    its waiters in order); a turn ends once the request is written (httpcore's
+    ``trace`` extension) or when the request ends, whichever is first."""
+
+    def __init__(self, timeout: float = SEND_TURN_TIMEOUT) -> None:
+        self._lock = asyncio.Lock()
+        self._timeout = timeout
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[Trace]:
+        """Wait for the turn (at most ``timeout``); yields the request's trace callback."""
+        held = True
+        if self._lock.locked():
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await self._lock.acquire()
+            except TimeoutError:
+                held = False
+        else:
+            await self._lock.acquire()  # free: returns at once, without yielding
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            nonlocal held
+            if held and event in _SENT:
+                held = False
+                self._lock.release()
+
+        try:
+            yield trace
+        finally:
+            if held:
+                self._lock.release()
 
 
 class OpenAIHttpClient(ChatClient):
@@ -88,6 +149,7 @@ class OpenAIHttpClient(ChatClient):
         self._headers = headers
         self._http: httpx.AsyncClient | None = None
         self._http_loop: asyncio.AbstractEventLoop | None = None
+        self._turns = SendTurns()
         self._price: Price | None = None
         self._priced = False
         self._encoder = msgspec.json.Encoder()
@@ -131,6 +193,7 @@ class OpenAIHttpClient(ChatClient):
                 headers=self._headers,
             )
             self._http_loop = loop
+            self._turns = SendTurns()  # its lock belongs to this loop too
         return self._http
 
     async def _attempt(
@@ -148,8 +211,8 @@ class OpenAIHttpClient(ChatClient):
             request["max_tokens"] = max_tokens
         body = self._encoder.encode(request)
         http = self._client()
-        async with asyncio.timeout(self._guard):
-            response = await http.post(self._url, content=body)
+        async with asyncio.timeout(self._guard), self._turns.turn() as trace:
+            response = await http.post(self._url, content=body, extensions={"trace": trace})
         if not 200 <= response.status_code < 300:
             raise HTTPStatusFailure(response.status_code, response.headers)
         try:

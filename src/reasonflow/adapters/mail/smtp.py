@@ -21,9 +21,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 
 from reasonflow.domain.errors import DeliveryFailed
-from reasonflow.domain.model import Email
 from reasonflow.domain.ports import Mailer
-from reasonflow.domain.replies import ReplyHeaders, reply_subject
+from reasonflow.domain.replies import Reply
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 _OPTIONS = frozenset({"starttls", "from", "timeout"})
@@ -107,9 +106,9 @@ class SmtpMailer(Mailer):
     def __init__(self, config: SmtpConfig) -> None:
         self._config = config
 
-    async def send(self, email: Email, reply: str) -> None:
+    async def send(self, reply: Reply) -> None:
         config = self._config
-        sender = config.sender or email.recipient
+        sender = config.sender or reply.sender
         if not sender:
             raise MailDeliveryError(
                 "SMTP delivery failed: no sender address (the email has no recipient; "
@@ -117,15 +116,15 @@ class SmtpMailer(Mailer):
             )
         message = EmailMessage()
         message["From"] = sender
-        message["To"] = email.sender
-        message["Subject"] = reply_subject(email.subject)
-        headers = ReplyHeaders.answering(email)
+        message["To"] = reply.recipient
+        message["Subject"] = reply.subject
+        headers = reply.headers
         message["Message-ID"] = headers.message_id
         if headers.in_reply_to is not None:
             message["In-Reply-To"] = headers.in_reply_to
         if headers.references:
             message["References"] = " ".join(headers.references)
-        message.set_content(reply)
+        message.set_content(reply.body)
         try:
             await aiosmtplib.send(
                 message,

@@ -1,4 +1,5 @@
-"""``EmailRepository`` over SQL (DESIGN §4): atomic claims, one commit per result."""
+"""``EmailRepository`` over SQL (DESIGN §4): atomic claims, one commit per result
+(with its queued reply, when one is sent)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from reasonflow.adapters.clock import SystemClock
+from reasonflow.adapters.sql.dispatches import queue_reply
 from reasonflow.adapters.sql.engine import Database
 from reasonflow.adapters.sql.rows import decode_cursor, email_values, encode_cursor, to_email
 from reasonflow.adapters.sql.tables import emails as t
 from reasonflow.domain.model import Email, EmailStatus, Intent, Page, PipelineResult
 from reasonflow.domain.ports import Clock, EmailFilter, EmailRepository
+from reasonflow.domain.replies import Reply
 from reasonflow.domain.submission import PROCESS_BLOCKING
 
 
@@ -27,7 +30,8 @@ def _param(name: str) -> Any:
 
 
 # Built once, the statements every email of a job runs: building and hashing a
-# statement per email cost as much CPU as executing it.
+# statement per email cost as much CPU as executing it. ``Database.run_lone``
+# runs each as its own transaction (on a SQLite file, straight on the driver).
 _GET = select(t).where(t.c.user_id == _param("user_id"), t.c.id == _param("id"))
 _SAVE_CLASSIFICATION = (
     update(t)
@@ -59,9 +63,8 @@ class SqlEmailRepository(EmailRepository):
             await s.execute(insert(t).values(email_values(email)))
 
     async def get(self, user_id: UUID, email_id: UUID) -> Email | None:
-        async with self._db.statement(write=False) as c:
-            row = (await c.execute(_GET, {"b_user_id": user_id, "b_id": email_id})).first()
-        return None if row is None else to_email(row)
+        rows = await self._db.run_lone(_GET, {"b_user_id": user_id, "b_id": email_id}, write=False)
+        return to_email(rows[0]) if rows else None
 
     async def page(
         self, user_id: UUID, filters: EmailFilter, limit: int, cursor: str | None
@@ -129,9 +132,13 @@ class SqlEmailRepository(EmailRepository):
         return True
 
     async def save_classification(self, email_id: UUID, intent: Intent, confidence: float) -> None:
-        values = {"b_id": email_id, "b_intent": intent.value, "b_confidence": confidence}
-        async with self._db.statement(write=True) as c:
-            await c.execute(_SAVE_CLASSIFICATION, {**values, "b_updated_at": self._clock.now()})
+        values = {
+            "b_id": email_id,
+            "b_intent": intent.value,
+            "b_confidence": confidence,
+            "b_updated_at": self._clock.now(),
+        }
+        await self._db.run_lone(_SAVE_CLASSIFICATION, values, write=True)
 
     async def finish_claimed(
         self,
@@ -152,9 +159,16 @@ class SqlEmailRepository(EmailRepository):
                 "b_draft": result.draft,
                 "b_last_error": None,
             }
-        async with self._db.statement(write=True) as c:
-            done = await c.execute(statement, {**values, "b_updated_at": self._clock.now()})
-            return done.first() is not None
+        now = self._clock.now()
+        values["b_updated_at"] = now
+        if result is None or result.reply is None:
+            return bool(await self._db.run_lone(statement, values, write=True))
+        # Auto-send: the reply is queued in the very transaction that commits the result.
+        async with self._db.write() as s:
+            finished = (await s.execute(statement, values)).first()
+            if finished is not None:
+                await queue_reply(s, result.reply, now, self._db)
+            return finished is not None
 
     async def release(self, job_id: str, ids: Collection[UUID] | None = None) -> int:
         where = [t.c.job_id == job_id]
@@ -208,7 +222,9 @@ class SqlEmailRepository(EmailRepository):
         async with self._db.read() as s:
             return [to_email(row) for row in (await s.execute(query)).all()]
 
-    async def update_review(self, email: Email, expected: EmailStatus) -> bool:
+    async def update_review(
+        self, email: Email, expected: EmailStatus, reply: Reply | None = None
+    ) -> bool:
         async with self._db.write() as s:
             result = await s.execute(
                 update(t)
@@ -217,10 +233,18 @@ class SqlEmailRepository(EmailRepository):
                     t.c.user_id == email.user_id,
                     t.c.status == expected.value,
                 )
-                .values(status=email.status.value, draft=email.draft, updated_at=email.updated_at)
+                .values(
+                    status=email.status.value,
+                    draft=email.draft,
+                    last_error=email.last_error,
+                    updated_at=email.updated_at,
+                )
                 .returning(t.c.id)
             )
-            return result.first() is not None
+            wrote = result.first() is not None
+            if wrote and reply is not None:
+                await queue_reply(s, reply, email.updated_at, self._db)
+            return wrote
 
     async def add_many_new(self, emails: Sequence[Email]) -> int:
         if not emails:

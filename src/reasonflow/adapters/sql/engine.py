@@ -14,7 +14,9 @@ many small concurrent commits a batch job produces:
   ``DEFERRED``. A lone statement (``Database.statement``: the per-email read
   and result of a job) sends no ``BEGIN``: SQLite runs it as its own
   transaction, which is atomic and waits on the busy timeout like any other,
-  for half the round trips to the driver's thread.
+  for half the round trips to the driver's thread. On a SQLite file the
+  per-email statements skip SQLAlchemy's pool and cursor altogether
+  (``Database.run_lone``, ``lone.py``): one hand-off to the driver's thread.
 * Writers of one process also queue on an ``asyncio.Lock`` rather than on
   SQLite's busy handler, which sleeps instead of waiting fairly.
 * The server checkpoints the WAL in the background (``run_checkpointer``).
@@ -40,20 +42,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.sql.expression import Delete, Select, Update
 
+from reasonflow.adapters.sql.lone import DriverPool, LoneStatement
 from reasonflow.adapters.sql.migrate import upgrade
 from reasonflow.domain.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+
+_Lone = Select[Any] | Update | Delete
 
 BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_INTERVAL_SECONDS = 0.1
@@ -62,6 +69,14 @@ CHECKPOINT_INTERVAL_SECONDS = 0.1
 #: connection, with its PRAGMAs, for 11 of them each time; an idle SQLite
 #: connection costs a thread and its page cache, nothing on the server's side.
 SQLITE_POOL_SIZE = 32
+#: Every SQLite connection's settings, SQLAlchemy's and ``run_lone``'s alike.
+#: The timeout first: switching a new file to WAL needs a lock too.
+SQLITE_PRAGMAS = (
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+)
 
 # Execution option read by the ``begin`` hook: how a SQLite transaction starts.
 _SQLITE_BEGIN = "reasonflow_sqlite_begin"
@@ -116,8 +131,7 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         # Connections dropped by a restarted server are replaced, not handed out.
         return _create_async_engine(parsed, pool_pre_ping=True)
-    in_memory = not parsed.database or parsed.database == ":memory:"
-    if in_memory or parsed.query.get("mode") == "memory":
+    if _in_memory(parsed):
         engine = _create_async_engine(parsed)  # one shared connection (StaticPool)
     else:
         engine = _create_async_engine(
@@ -126,6 +140,10 @@ def create_engine(url: str) -> AsyncEngine:
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     return engine
+
+
+def _in_memory(url: URL) -> bool:
+    return not url.database or url.database == ":memory:" or url.query.get("mode") == "memory"
 
 
 def _make_parent_dir(url: URL) -> None:
@@ -140,11 +158,8 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        # The timeout first: switching a new file to WAL needs a lock too.
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
     finally:
         cursor.close()
 
@@ -181,6 +196,13 @@ class Database:
         self._writers = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self._writes = 0
+        # In memory there is one shared connection, which only the engine has.
+        self._driver = (
+            DriverPool(self._open_driver, SQLITE_POOL_SIZE)
+            if self.is_sqlite and not _in_memory(self.engine.url)
+            else None
+        )
+        self._compiled: dict[int, tuple[_Lone, LoneStatement]] = {}
 
     async def start(self) -> None:
         """Make the SQLite file's folder and bring the schema to the newest migration."""
@@ -236,6 +258,51 @@ class Database:
         if write:
             self._writes += 1
 
+    async def run_lone(
+        self, statement: _Lone, values: Mapping[str, Any], *, write: bool
+    ) -> Sequence[Mapping[str, Any]]:
+        """Run one statement as its own transaction; its rows as column key → value.
+
+        ``values`` gives every bound parameter by name. A write queues on this
+        process's write lock like ``write()``. On a SQLite file the statement
+        goes straight to the driver (``lone.py``), compiled once per statement
+        object: pass statements built once, not per call. Elsewhere it runs
+        through ``statement()``.
+        """
+        if self._driver is None:
+            async with self.statement(write=write) as conn:
+                result = await conn.execute(statement, values)
+                if not result.returns_rows:
+                    return []
+                return [cast(Mapping[str, Any], row._mapping) for row in result.all()]
+        compiled = self._compiled.get(id(statement))
+        if compiled is None:
+            # The statement is kept alongside, so its id is never reused.
+            compiled = (statement, LoneStatement.compile(statement, self.engine.dialect))
+            self._compiled[id(statement)] = compiled
+        lone = compiled[1]
+        parameters = lone.parameters(values)
+        if not write:
+            return lone.rows(await self._driver.fetchall(lone.sql, parameters))
+        assert self._write_lock is not None  # a SQLite database always has one
+        async with self._write_lock:
+            rows = await self._driver.fetchall(lone.sql, parameters)
+        self._writes += 1
+        return lone.rows(rows)
+
+    async def _open_driver(self) -> aiosqlite.Connection:
+        """A driver connection as the engine opens them: same arguments and PRAGMAs,
+        and autocommit (no ``BEGIN``: each statement is its own transaction)."""
+        args, kwargs = self.engine.dialect.create_connect_args(self.engine.url)
+        conn = await aiosqlite.connect(*args, **{**kwargs, "isolation_level": None})
+        try:
+            for pragma in SQLITE_PRAGMAS:
+                await conn.execute_fetchall(pragma)
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
     async def ready(self) -> bool:
         """Whether the database answers a trivial query within a few seconds (readiness)."""
         try:
@@ -273,4 +340,6 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pooled connection; call once at shutdown."""
+        if self._driver is not None:
+            await self._driver.close()
         await self.engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -36,8 +37,9 @@ def email_values(email: Email) -> dict[str, Any]:
     }
 
 
-def to_email(row: Row[Any]) -> Email:
-    m = row._mapping
+def to_email(row: Row[Any] | Mapping[str, Any]) -> Email:
+    """The ``Email`` of a row of ``emails``, or of its values by column name."""
+    m = row._mapping if isinstance(row, Row) else row
     previous = m["previous_status"]
     return Email(
         id=m["id"],

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -108,14 +109,17 @@ Index("ix_emails_thread_id", emails.c.thread_id)
 Index("ix_emails_user_sender", emails.c.user_id, emails.c.sender)
 Index("ux_emails_user_message_id", emails.c.user_id, emails.c.message_id, unique=True)
 
-outbox = Table(
-    "outbox",
+# What the dev mailer (``MailboxMailer``, no SMTP configured) "delivered": a
+# stand-in for a mail server, kept for inspection. Called ``outbox`` until
+# migration 0005; not the dispatch queue (``reply_dispatches``).
+dev_mailbox = Table(
+    "dev_mailbox",
     metadata,
     Column("id", Uuid, primary_key=True),
     Column(
         "email_id",
         Uuid,
-        ForeignKey("emails.id", ondelete="CASCADE", name="fk_outbox_email_id"),
+        ForeignKey("emails.id", ondelete="CASCADE", name="fk_dev_mailbox_email_id"),
         nullable=False,
     ),
     Column("user_id", Uuid, nullable=False),
@@ -123,9 +127,46 @@ outbox = Table(
     Column("subject", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
-    # The reply's threading headers (migration 0004); NULL on rows written before it.
+    # The reply's threading headers; NULL on rows written before migration 0004.
     Column("message_id", String(MESSAGE_ID_LEN)),
     Column("in_reply_to", String(MESSAGE_ID_LEN)),
     Column("reference_ids", Text),
 )
-Index("ix_outbox_email_id", outbox.c.email_id)
+Index("ix_dev_mailbox_email_id", dev_mailbox.c.email_id)
+
+# The transactional outbox: one reply per email, written in the same transaction
+# as the email's move to ``sending`` and delivered by the dispatcher.
+reply_dispatches = Table(
+    "reply_dispatches",
+    metadata,
+    Column(
+        "email_id",
+        Uuid,
+        ForeignKey("emails.id", ondelete="CASCADE", name="fk_reply_dispatches_email_id"),
+        primary_key=True,
+    ),
+    Column("user_id", Uuid, nullable=False),
+    Column("sender", String(ADDRESS_LEN), nullable=False),
+    Column("recipient", String(ADDRESS_LEN), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("message_id", String(MESSAGE_ID_LEN), nullable=False),
+    Column("in_reply_to", String(MESSAGE_ID_LEN)),
+    Column("reference_ids", Text),
+    Column("attempts", Integer, nullable=False),
+    # NULL once delivered or given up: only rows with a time are ever due.
+    Column("next_attempt_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime),
+    Column("last_error", Text),
+)
+Index("ix_reply_dispatches_due", reply_dispatches.c.next_attempt_at)
+
+# The dispatch lease: which dispatcher may deliver, until when (one row per name).
+dispatch_leases = Table(
+    "dispatch_leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(255), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)

@@ -21,7 +21,9 @@ EMAIL_STATUSES = (
     "drafted",
     "needs_review",
     "approved",
+    "sending",
     "sent",
+    "send_failed",
     "rejected",
 )
 JOB_ID = re.compile(r"^(cls|prc)_[0-9a-f]{16}$")

@@ -116,10 +116,8 @@ EXACT_SCHEMAS: tuple[type[msgspec.Struct], ...] = (
     dto.ApproveIn,
     dto.ClassifyIn,
     dto.ProcessIn,
+    dto.EmailEventOut,
 )
-
-#: Structs the event stream sends as its events' data, beside ``JobOut``.
-STREAMED_SCHEMAS: tuple[type[msgspec.Struct], ...] = (dto.EmailEventOut,)
 
 #: Headers some answers always carry.
 HEADERS: dict[str, dict[str, dict[str, Any]]] = {
@@ -160,26 +158,26 @@ IMPORT_BODY = {
     },
 }
 
-#: ``streamBatchStatus`` answers Server-Sent Events: ``email`` events whose data
-#: is one email's outcome, ``progress`` events whose data is the status body,
-#: and keep-alive comments.
+#: ``streamBatchStatus`` answers Server-Sent Events: ``email`` events (one per
+#: finished email), ``progress`` events whose data is the status body, and
+#: keep-alive comments.
 EVENT_STREAM = {
     "text/event-stream": {
         "schema": {
             "type": "object",
-            "description": "One event: `email` with one email's outcome (EmailEventOut) as "
-            "JSON in `data`, or `progress` with the status body (JobOut); `id` is the "
-            "email's seq, or `<seq>-<revision>` for progress; keep-alive comments between "
-            "changes.",
+            "description": "One event: `email` with one finished email's outcome "
+            "(EmailEventOut) as JSON in `data` and its sequence number as `id`, or "
+            "`progress` with the status body (JobOut) and `<last email id>-<revision>` "
+            "as `id`; keep-alive comments between changes. `Last-Event-ID` resumes.",
             "properties": {
                 "event": {"type": "string", "enum": ["email", "progress"]},
                 "data": {
                     "type": "string",
                     "contentMediaType": "application/json",
                     "contentSchema": {
-                        "oneOf": [
-                            {"$ref": "#/components/schemas/JobOut"},
+                        "anyOf": [
                             {"$ref": "#/components/schemas/EmailEventOut"},
+                            {"$ref": "#/components/schemas/JobOut"},
                         ]
                     },
                 },
@@ -204,14 +202,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     _, components = msgspec.json.schema_components(
         EXACT_SCHEMAS, ref_template="#/components/schemas/{name}"
     )
-    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-    schemas.update(components)
-    # Structs only the event stream sends: added where Litestar has none of its own.
-    _, streamed = msgspec.json.schema_components(
-        STREAMED_SCHEMAS, ref_template="#/components/schemas/{name}"
-    )
-    for name, schema in streamed.items():
-        schemas.setdefault(name, schema)
+    doc.setdefault("components", {}).setdefault("schemas", {}).update(components)
     _no_nul_as_not(doc["components"]["schemas"])
     for item in doc.get("paths", {}).values():
         for operation in item.values():
@@ -224,7 +215,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
                 if parameter.get("in") == "path" and parameter.get("name") == "job_id":
                     parameter["schema"] = dict(JOB_ID)
                 if parameter.get("in") == "header":
-                    _no_null_header(parameter)
+                    parameter["schema"] = _not_null(parameter.get("schema", {}))
             if operation.get("operationId") == "importEmails":
                 operation["requestBody"] = copy.deepcopy(IMPORT_BODY)
             if operation.get("operationId") == "streamBatchStatus":
@@ -232,18 +223,14 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def _no_null_header(parameter: dict[str, Any]) -> None:
-    """An optional header is absent or a string, never null: Litestar states
-    ``str | None`` as ``oneOf: [string, null]`` beside the string's rules, which
-    lets a generator send the text "null" as a valid ``Last-Event-ID``."""
-    schema = parameter.get("schema", {})
-    choices = schema.get("oneOf")
-    if not isinstance(choices, list):
-        return
-    kept = [c for c in choices if c.get("type") != "null"]
-    if len(kept) == 1 and len(kept) < len(choices):
-        rules = {key: value for key, value in schema.items() if key != "oneOf"}
-        parameter["schema"] = rules | kept[0]
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A header is a string or absent, never JSON ``null``: an optional header's
+    ``oneOf [string, null]`` becomes its string alternative."""
+    choices = [c for c in schema.get("oneOf", []) if c.get("type") != "null"]
+    if len(choices) == 1 and len(choices) < len(schema["oneOf"]):
+        rest = {k: v for k, v in schema.items() if k != "oneOf"}
+        return {**rest, **choices[0]}
+    return schema
 
 
 def _no_nul_as_not(node: object) -> None:

@@ -15,7 +15,6 @@ from reasonflow.domain.accounts import InvalidAccount, SignInThrottled
 from reasonflow.domain.errors import (
     BodyTooLarge,
     DatabaseUnavailable,
-    DeliveryFailed,
     DraftRequired,
     EmailNotFound,
     EmailTaken,
@@ -250,7 +249,6 @@ class EmailController(Controller):
             INVALID,
             EmailNotFound,
             InvalidEmailTransition,
-            DeliveryFailed,
             DatabaseUnavailable,
         ),
     )

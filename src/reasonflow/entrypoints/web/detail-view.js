@@ -13,8 +13,12 @@ const HINTS = {
   approved: "Approved: Send delivers this reply.",
   sending: "Sending\u2026",
   sent: "Sent: this reply went out.",
+  send_failed: "Sending failed (the reason is below): send it again, or edit and approve it, or reject it.",
   rejected: "Rejected: no reply will be sent.",
 };
+
+/** Statuses whose `last_error` is about delivering the reply, not about a job. */
+const DELIVERY = new Set(["sending", "send_failed"]);
 
 export function statusLabel(status) {
   return STATUSES[status] ?? status;
@@ -35,8 +39,12 @@ export function renderEmail(email, draft) {
   $("detail-body").textContent = email.body;
   const box = $("detail-draft");
   box.value = draft ?? email.draft ?? "";
-  // Only the failure of the last job: a later success clears `last_error`.
-  $("detail-failure").hidden = !email.last_error;
+  // Only the last failure (of a job, or of delivering the reply): a later success clears it.
+  const failure = $("detail-failure");
+  failure.hidden = !email.last_error;
+  failure.querySelector(".detail-failure-title").textContent = DELIVERY.has(email.status)
+    ? "Sending this reply failed"
+    : "The last job failed on this email";
   $("detail-failure-text").textContent = email.last_error ?? "";
   renderThread(null);
 }

@@ -17,6 +17,7 @@ export const STATUSES = {
   approved: "Approved",
   sending: "Sending",
   sent: "Sent",
+  send_failed: "Send failed",
   rejected: "Rejected",
 };
 

@@ -7,6 +7,7 @@ function conflictTitle(count, states) {
   const why = states.map((state) => {
     if (state === "processing") return `${one ? "is" : "are"} already being processed by another job`;
     if (state === "sent") return `${one ? "was" : "were"} already sent`;
+    if (state === "sending") return `${one ? "is" : "are"} being sent`;
     return `${one ? "is" : "are"} ${state.replace("_", " ")}`;
   });
   return `${one ? "This email" : `These ${count} emails`} ${why.join(" or ")}`;

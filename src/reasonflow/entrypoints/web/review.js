@@ -37,22 +37,26 @@ export async function earlierInThread(email) {
   return page.items.filter((other) => other.id !== email.id && byReceived(other, email) < 0);
 }
 
+/** A reply whose delivery gave up: send it again, or edit and approve it, or reject it. */
+const SEND_FAILED = "send_failed";
+
 /** What a person may do with an email in `status`. */
 export function allowed(status) {
+  const review = REVIEWABLE.has(status) || status === SEND_FAILED;
   return {
-    approve: REVIEWABLE.has(status),
-    reject: REVIEWABLE.has(status),
-    send: status === "approved",
-    edit: REVIEWABLE.has(status),
+    approve: review,
+    reject: review,
+    send: status === "approved" || status === SEND_FAILED,
+    edit: review,
   };
 }
 
 /** Why an action is not offered now, in one sentence. */
 export function refusal(action, status) {
   const label = (STATUSES[status] ?? status).toLowerCase();
-  if (action === "send") return `Only an approved reply can be sent; this email is ${label}.`;
+  if (action === "send") return `Only an approved reply (or one that failed to send) can be sent; this email is ${label}.`;
   const done = action === "approve" ? "approved" : "rejected";
-  return `Only a drafted email or one that needs review can be ${done}; this email is ${label}.`;
+  return `Only a drafted email, one that needs review or one that failed to send can be ${done}; this email is ${label}.`;
 }
 
 /**

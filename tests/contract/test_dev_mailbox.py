@@ -1,4 +1,4 @@
-"""The outbox Mailer records each reply as a row, over SQLite and Postgres alike."""
+"""The dev mailer records each reply as a row, over SQLite and Postgres alike."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from reasonflow.adapters.mail.outbox import OutboxMailer, reply_subject
-from reasonflow.adapters.sql.tables import outbox
+from reasonflow.adapters.mail.mailbox import DevMailboxMailer
+from reasonflow.adapters.sql.tables import dev_mailbox
 from reasonflow.domain.model import Email
+from reasonflow.domain.replies import Reply, reply_subject
 from tests.dbs import Sql
 
 
@@ -42,10 +43,10 @@ async def test_a_reply_is_recorded_for_the_original_sender(sql: Sql) -> None:
     )
     await sql.emails.add(email)
 
-    await OutboxMailer(sql.db, sql.clock).send(email, "It is $10 a month.")
+    await DevMailboxMailer(sql.db, sql.clock).send(Reply.to(email, "It is $10 a month."))
 
     async with sql.db.read() as session:
-        rows = (await session.execute(select(outbox))).all()
+        rows = (await session.execute(select(dev_mailbox))).all()
     assert len(rows) == 1
     row = rows[0]
     assert (row.email_id, row.user_id, row.recipient, row.subject, row.body) == (
