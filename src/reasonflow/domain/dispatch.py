@@ -4,8 +4,8 @@ Sending a reply never talks to a mail server: it commits the email's move to
 ``sending`` together with the reply (the transactional outbox). A
 ``ReplyDispatcher`` delivers due replies through the ``Mailer``, marks a reply
 delivered (and its email ``sent``) as soon as the mailer returned (the mail
-server accepted it; the mailer ends its session only later, ``Mailer.close``), retries
-failures with exponential backoff and gives up after ``max_attempts``
+server accepted it; the mailer ends its session only later, ``Mailer.close``),
+retries failures with exponential backoff and gives up after ``max_attempts``
 (``send_failed``).
 
 One dispatcher at a time per database delivers: it holds a lease, renewed
