@@ -398,6 +398,11 @@ class FakeMailer(Mailer):
         self.replies: list[Reply] = []
         self.error: Exception | None = None
         self.failures = 0
+        #: How often ``close`` was called (the real one ends a kept session).
+        self.closes = 0
+
+    async def close(self) -> None:
+        self.closes += 1
 
     async def send(self, reply: Reply) -> None:
         if self.error is not None:

@@ -15,6 +15,7 @@ from uuid import UUID
 import pytest
 
 from reasonflow.adapters.clock import SystemClock
+from reasonflow.adapters.sql import dispatches
 from reasonflow.adapters.sql.dispatches import SqlDispatchQueue, local_holder
 from reasonflow.adapters.sql.emails import SqlEmailRepository
 from reasonflow.adapters.sql.engine import Database
@@ -111,6 +112,25 @@ async def test_delivered_marks_the_email_sent_and_the_reply_no_longer_due(q: Que
 
     await q.queue.delivered(email.id, q.clock.now())
     await q.queue.delivered(email.id, q.clock.now())  # repeated: harmless
+
+    assert await q.status(email.id) == (EmailStatus.SENT, None)
+    assert await q.queue.due(q.clock.advance(3600), 10) == []
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_a_crash_right_after_the_sent_commit_does_not_send_the_reply_again(
+    q: Queue,
+) -> None:
+    # SQL only: the fake marks a delivery in one step, there is nothing to crash between.
+    assert isinstance(q.queue, SqlDispatchQueue)
+    email = await q.sending()
+
+    # Only ``delivered``'s first statement (the commit that counts) ran; the
+    # row's own bookkeeping never did.
+    values = {"b_email_id": email.id, "b_now": q.clock.now()}
+    await q.queue._db.run_lone(dispatches._MARK_SENT, values, write=True, urgent=True)
 
     assert await q.status(email.id) == (EmailStatus.SENT, None)
     assert await q.queue.due(q.clock.advance(3600), 10) == []

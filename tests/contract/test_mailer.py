@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -93,6 +93,14 @@ def mailer_case(adapter: str, request: pytest.FixtureRequest) -> Iterator[Mailer
             yield case
     else:
         yield _fake()
+
+
+@pytest.fixture(autouse=True)
+async def _closed_at_the_end(mailer_case: MailerCase) -> AsyncIterator[None]:
+    """Ends what the mailer kept open (a kept SMTP session), before its server
+    stops: a connection left behind fails the test (unclosed transport)."""
+    yield
+    await mailer_case.mailer.close()
 
 
 def _outbox(sql: Sql) -> MailerCase:
@@ -286,3 +294,19 @@ async def test_a_reply_to_imported_mail_threads_under_the_original(
         "<solo@customer.example>",
         ("<solo@customer.example>",),
     )
+
+
+async def test_after_close_the_next_reply_is_still_delivered(mailer_case: MailerCase) -> None:
+    carol, dave = an_email("Pricing"), an_email("Refund", sender="dave@example.com")
+    for email in (carol, dave):
+        await mailer_case.prepare(email)
+
+    await mailer_case.mailer.send(Reply.to(carol, "It is $10 a month."))
+    await mailer_case.mailer.close()
+    await mailer_case.mailer.close()  # nothing open: nothing to do
+    await mailer_case.mailer.send(Reply.to(dave, "Refunded."))
+
+    assert await mailer_case.delivered() == [
+        Delivery("carol@example.com", "Re: Pricing", "It is $10 a month."),
+        Delivery("dave@example.com", "Re: Refund", "Refunded."),
+    ]

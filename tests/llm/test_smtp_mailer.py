@@ -27,6 +27,9 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[tuple[Envelope, Message]] = []
+        #: The session (connection) each message came over, in order.
+        self.sessions: list[Session] = []
+        self.quits = 0
 
     async def handle_RCPT(
         self, server: Any, session: Session, envelope: Envelope, address: str, options: Any
@@ -39,7 +42,12 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
         assert isinstance(envelope.content, bytes)
         self.messages.append((envelope, message_from_bytes(envelope.content)))
+        self.sessions.append(session)
         return "250 Message accepted"
+
+    async def handle_QUIT(self, server: Any, session: Session, envelope: Envelope) -> str:
+        self.quits += 1
+        return "221 Bye"
 
 
 def authenticate(
@@ -77,7 +85,9 @@ async def test_a_reply_is_delivered_to_the_sender(smtp_server: tuple[Inbox, int]
     inbox, port = smtp_server
     email = make_email("Pricing question", sender="Ada Lovelace <ada@example.com>")
 
-    await mailer(f"smtp://127.0.0.1:{port}?starttls=false").send(Reply.to(email, "Thanks, Ada!"))
+    smtp = mailer(f"smtp://127.0.0.1:{port}?starttls=false")
+    await smtp.send(Reply.to(email, "Thanks, Ada!"))
+    await smtp.close()
 
     ((envelope, message),) = inbox.messages
     assert envelope.mail_from == "demo@reasonflow.local"
@@ -91,7 +101,9 @@ async def test_credentials_and_sender_come_from_the_url(smtp_server: tuple[Inbox
     inbox, port = smtp_server
     url = f"smtp://bot:p%40ss%3Aw0rd%2Fsecret@127.0.0.1:{port}?starttls=false&from=bot@example.org"
 
-    await mailer(url).send(Reply.to(make_email("Hi"), "Hello back"))
+    smtp = mailer(url)
+    await smtp.send(Reply.to(make_email("Hi"), "Hello back"))
+    await smtp.close()
 
     ((envelope, message),) = inbox.messages
     assert envelope.mail_from == "bot@example.org" and message["From"] == "bot@example.org"
@@ -127,6 +139,59 @@ async def test_failures_are_clear_and_keep_the_credentials_out(
     assert message.startswith("SMTP delivery failed: ") and reason in message
     assert "wrong-password" not in message and target not in message
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+async def test_send_returns_on_acceptance_and_the_session_serves_the_next_replies(
+    smtp_server: tuple[Inbox, int],
+) -> None:
+    inbox, port = smtp_server
+    smtp = mailer(f"smtp://127.0.0.1:{port}?starttls=false")
+
+    for n in range(3):
+        await smtp.send(Reply.to(make_email(f"Question {n}"), "Answer"))
+        # Accepted, and the session not ended yet: the caller commits first.
+        assert len(inbox.messages) == n + 1 and inbox.quits == 0 and smtp.connected
+
+    assert len({id(session) for session in inbox.sessions}) == 1
+    await smtp.close()
+    assert inbox.quits == 1 and not smtp.connected
+
+
+async def test_a_session_the_server_dropped_is_replaced_without_losing_the_reply() -> None:
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    inbox, port = Inbox(), free_port()
+    smtp = mailer(f"smtp://127.0.0.1:{port}?starttls=false")
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        await smtp.send(Reply.to(make_email("Before"), "One"))
+        controller.stop()  # the server goes away with the session
+        controller = Controller(inbox, hostname="127.0.0.1", port=port)
+        controller.start()
+
+        await smtp.send(Reply.to(make_email("After"), "Two"))
+
+        assert [m["Subject"] for _, m in inbox.messages] == ["Re: Before", "Re: After"]
+        assert inbox.sessions[0] is not inbox.sessions[1]
+        await smtp.close()
+        assert inbox.quits == 1
+    finally:
+        controller.stop()
+
+
+async def test_a_refused_reply_drops_the_session_and_the_next_one_goes_through(
+    smtp_server: tuple[Inbox, int],
+) -> None:
+    inbox, port = smtp_server
+    smtp = mailer(f"smtp://127.0.0.1:{port}?starttls=false")
+
+    with pytest.raises(MailDeliveryError):
+        await smtp.send(Reply.to(make_email("Hi", sender="nobody@example.com"), "Hello"))
+    assert not smtp.connected
+    await smtp.send(Reply.to(make_email("Hi"), "Hello"))
+
+    assert len(inbox.messages) == 1 and smtp.connected
+    await smtp.close()
 
 
 def test_urls_are_parsed_with_sensible_defaults() -> None:

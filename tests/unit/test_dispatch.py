@@ -188,3 +188,44 @@ async def test_wait_settled_gives_up_after_its_patience() -> None:
         await world.dispatcher.wait_settled(email.id, 0.05)
 
     assert world.status(email) is EmailStatus.SENDING
+
+
+class RecordingMailer(FakeMailer):
+    """Logs each send and each close, with the emails already marked sent at that moment."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__()
+        self.world = world
+        self.events: list[tuple[str, int]] = []
+
+    def _sent(self) -> int:
+        return sum(row.status is EmailStatus.SENT for row in self.world.emails.rows.values())
+
+    async def send(self, reply: Reply) -> None:
+        await super().send(reply)
+        self.events.append(("send", self._sent()))
+
+    async def close(self) -> None:
+        await super().close()
+        self.events.append(("close", self._sent()))
+
+
+async def test_the_mailer_session_ends_only_once_nothing_is_due_and_at_stop() -> None:
+    world = World(DispatchPolicy(poll_seconds=0.05))
+    mailer = RecordingMailer(world)
+    world.dispatcher = ReplyDispatcher(world.queue, mailer, world.clock, world.dispatcher.policy)
+    for _ in range(2):
+        await world.sending()
+    running = asyncio.create_task(world.dispatcher.run())
+
+    async with asyncio.timeout(5):
+        while mailer.closes == 0:
+            await asyncio.sleep(0.01)
+    await world.dispatcher.stop()
+    async with asyncio.timeout(5):
+        await running
+
+    # Both replies over one session, each committed sent before the next is
+    # sent; the session ended only after both commits, and again at stop.
+    assert mailer.events[:3] == [("send", 0), ("send", 1), ("close", 2)]
+    assert mailer.events[-1] == ("close", 2)

@@ -3,8 +3,9 @@
 Sending a reply never talks to a mail server: it commits the email's move to
 ``sending`` together with the reply (the transactional outbox). A
 ``ReplyDispatcher`` delivers due replies through the ``Mailer``, marks a reply
-delivered (and its email ``sent``) only after the mailer returned, retries
-failures with exponential backoff and gives up after ``max_attempts``
+delivered (and its email ``sent``) as soon as the mailer returned (the mail
+server accepted it; the mailer ends its session only later, ``Mailer.close``),
+retries failures with exponential backoff and gives up after ``max_attempts``
 (``send_failed``).
 
 One dispatcher at a time per database delivers: it holds a lease, renewed
@@ -130,18 +131,33 @@ class ReplyDispatcher:
         return attempted
 
     async def run(self) -> None:
-        """Deliver due replies until ``stop``: at once when woken, else every poll."""
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                attempted = await self.deliver_due()
-            except Exception as exc:  # the database away for a moment: next round
-                log.warning("reply dispatch round failed error=%s", type(exc).__name__)
-                attempted = 0
-            if attempted >= self.policy.batch:
-                continue  # more may be due
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.policy.poll_seconds)
+        """Deliver due replies until ``stop``: at once when woken, else every poll.
+
+        The mailer's session stays open while replies keep coming and is ended
+        once a round finds nothing to deliver, and when the loop ends.
+        """
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                try:
+                    attempted = await self.deliver_due()
+                except Exception as exc:  # the database away for a moment: next round
+                    log.warning("reply dispatch round failed error=%s", type(exc).__name__)
+                    attempted = 0
+                if attempted >= self.policy.batch:
+                    continue  # more may be due
+                if attempted == 0:
+                    await self._close_mailer()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.policy.poll_seconds)
+        finally:
+            await self._close_mailer()
+
+    async def _close_mailer(self) -> None:
+        try:
+            await self._mailer.close()
+        except Exception as exc:  # a session already gone: nothing left to end
+            log.warning("closing the mailer failed error=%s", type(exc).__name__)
 
     async def stop(self) -> None:
         """Finish the delivery under way, take no more, and let the lease go."""

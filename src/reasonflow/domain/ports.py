@@ -224,9 +224,19 @@ class Mailer(Protocol):
     async def send(self, reply: Reply) -> None:
         """Deliver ``reply``; return only once the mail server accepted it.
 
-        Raises ``DeliveryFailed`` with a short reason when it did not.
+        Raises ``DeliveryFailed`` with a short reason when it did not. A mailer
+        may keep its connection to the server open for the next reply: nothing
+        after the acceptance (such as ending the session) happens before it returns.
         """
         ...
+
+    async def close(self) -> None:
+        """End any connection kept open; the next ``send`` opens a new one.
+
+        Called once nothing is due and at shutdown. A mailer that keeps none
+        needs nothing here.
+        """
+        return
 
 
 @dataclass(frozen=True, slots=True)

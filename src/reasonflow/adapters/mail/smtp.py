@@ -9,11 +9,14 @@ Selected by ``REASONFLOW_SMTP_URL``::
 parameter it is used when the server offers it. ``from`` sets the sender
 address; otherwise a reply comes from the address the email was sent to.
 Failures raise ``MailDeliveryError`` with a short reason and never the URL,
-the credentials or the server's own text.
+the credentials or the server's own text. One session serves consecutive
+replies (``SmtpMailer``); ``close`` ends it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -102,9 +105,31 @@ def _timeout(query: dict[str, list[str]]) -> float:
     return value
 
 
+#: The longest ``close`` waits for the server to answer ``QUIT``.
+QUIT_TIMEOUT_SECONDS = 5.0
+
+
 class SmtpMailer(Mailer):
+    """Delivers over one SMTP session kept open across consecutive replies.
+
+    ``send`` returns as soon as the server answered the message's ``DATA`` with
+    250, so the dispatcher commits the delivery before anything else is said
+    to the server. The next ``send`` reuses the session after a ``NOOP`` shows
+    it is still there, and opens a new one when the server dropped it (idle
+    timeout, restart): nothing of the reply was sent on the dead one. ``close``
+    ends the session with ``QUIT`` (the dispatcher calls it once nothing is due,
+    and at shutdown). A failed send drops its session. Sends take turns.
+    """
+
     def __init__(self, config: SmtpConfig) -> None:
         self._config = config
+        self._smtp: aiosmtplib.SMTP | None = None
+        self._turn = asyncio.Lock()
+
+    @property
+    def connected(self) -> bool:
+        """Whether a session is open now (kept for the next reply)."""
+        return self._smtp is not None and self._smtp.is_connected
 
     async def send(self, reply: Reply) -> None:
         config = self._config
@@ -125,19 +150,61 @@ class SmtpMailer(Mailer):
         if headers.references:
             message["References"] = " ".join(headers.references)
         message.set_content(reply.body)
+        async with self._turn:
+            try:
+                smtp = await self._session()
+                await smtp.send_message(message)
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                await self._drop()
+                raise MailDeliveryError(f"SMTP delivery failed: {_reason(exc)}") from None
+            except BaseException:
+                await self._drop()  # cancelled (the delivery timed out): state unknown
+                raise
+
+    async def close(self) -> None:
+        async with self._turn:
+            smtp, self._smtp = self._smtp, None
+            if smtp is None:
+                return
+            if smtp.is_connected:
+                with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                    await smtp.quit(timeout=min(self._config.timeout, QUIT_TIMEOUT_SECONDS))
+            smtp.close()
+
+    async def _session(self) -> aiosmtplib.SMTP:
+        """The open session, checked with ``NOOP``, or a new one."""
+        smtp = self._smtp
+        if smtp is not None:
+            if smtp.is_connected:
+                try:
+                    await smtp.noop()
+                    return smtp
+                except (aiosmtplib.SMTPException, OSError):
+                    pass  # dropped by the server: start again
+            smtp.close()
+            self._smtp = None
+        config = self._config
+        smtp = aiosmtplib.SMTP(
+            hostname=config.host,
+            port=config.port,
+            username=config.username,
+            password=config.password,
+            use_tls=config.use_tls,
+            start_tls=config.start_tls,
+            timeout=config.timeout,
+        )
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=config.host,
-                port=config.port,
-                username=config.username,
-                password=config.password,
-                use_tls=config.use_tls,
-                start_tls=config.start_tls,
-                timeout=config.timeout,
-            )
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            raise MailDeliveryError(f"SMTP delivery failed: {_reason(exc)}") from None
+            await smtp.connect()
+        except BaseException:
+            smtp.close()
+            raise
+        self._smtp = smtp
+        return smtp
+
+    async def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
 
 
 def _reason(exc: Exception) -> str:

@@ -7,6 +7,13 @@ absent): the same statements on SQLite and Postgres. It ends when it expires, or
 at once when its holder is a process of this machine that no longer exists
 (``local_holder`` names the host, its boot, the pid namespace and the pid): a server restarted
 after a crash takes over without waiting out the dead one's lease.
+
+A delivery commits in one statement, the email's move from ``sending`` to
+``sent``, on SQLite ahead of the writes still waiting for the lock (``urgent``):
+the shorter that commit, the narrower the window in which a crash sends a reply
+twice. The row's own bookkeeping (``delivered_at``, ``attempts``) follows in a
+second statement; a reply is due only while its email is ``sending``, so a crash
+between the two leaves it delivered.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,6 +113,33 @@ def _queued(row: Any) -> QueuedReply:
     return QueuedReply(reply, row.attempts)
 
 
+# Built once: ``Database.run_lone`` compiles a statement once per object.
+_MARK_SENT = (
+    update(email_t)
+    .where(
+        email_t.c.id == bindparam("b_email_id", type_=email_t.c.id.type),
+        email_t.c.status == EmailStatus.SENDING.value,
+    )
+    .values(
+        status=EmailStatus.SENT.value,
+        last_error=None,
+        updated_at=bindparam("b_now", type_=email_t.c.updated_at.type),
+    )
+)
+_MARK_DELIVERED = (
+    update(t)
+    .where(
+        t.c.email_id == bindparam("b_email_id", type_=t.c.email_id.type), t.c.delivered_at.is_(None)
+    )
+    .values(
+        delivered_at=bindparam("b_now", type_=t.c.delivered_at.type),
+        next_attempt_at=None,
+        attempts=t.c.attempts + 1,
+        last_error=None,
+    )
+)
+
+
 class SqlDispatchQueue(DispatchQueue):
     def __init__(self, db: Database, lease_name: str = LEASE_NAME) -> None:
         self._db = db
@@ -114,7 +148,13 @@ class SqlDispatchQueue(DispatchQueue):
     async def due(self, now: datetime, limit: int) -> list[QueuedReply]:
         query = (
             select(t)
-            .where(t.c.next_attempt_at.is_not(None), t.c.next_attempt_at <= now)
+            .join(email_t, email_t.c.id == t.c.email_id)
+            .where(
+                t.c.next_attempt_at.is_not(None),
+                t.c.next_attempt_at <= now,
+                # Marked sent but the row's bookkeeping not yet (a crash between).
+                email_t.c.status == EmailStatus.SENDING.value,
+            )
             .order_by(t.c.next_attempt_at, t.c.email_id)
             .limit(limit)
         )
@@ -122,22 +162,10 @@ class SqlDispatchQueue(DispatchQueue):
             return [_queued(row) for row in (await s.execute(query)).all()]
 
     async def delivered(self, email_id: UUID, now: datetime) -> None:
-        async with self._db.write() as s:
-            await s.execute(
-                update(t)
-                .where(t.c.email_id == email_id, t.c.delivered_at.is_(None))
-                .values(
-                    delivered_at=now,
-                    next_attempt_at=None,
-                    attempts=t.c.attempts + 1,
-                    last_error=None,
-                )
-            )
-            await s.execute(
-                update(email_t)
-                .where(email_t.c.id == email_id, email_t.c.status == EmailStatus.SENDING.value)
-                .values(status=EmailStatus.SENT.value, last_error=None, updated_at=now)
-            )
+        values = {"b_email_id": email_id, "b_now": now}
+        # The commit that counts: from here on the reply is no longer due.
+        await self._db.run_lone(_MARK_SENT, values, write=True, urgent=True)
+        await self._db.run_lone(_MARK_DELIVERED, values, write=True)
 
     async def failed(
         self, email_id: UUID, now: datetime, error: str, retry_at: datetime | None

@@ -17,8 +17,12 @@ many small concurrent commits a batch job produces:
   for half the round trips to the driver's thread. On a SQLite file the
   per-email statements skip SQLAlchemy's pool and cursor altogether
   (``Database.run_lone``, ``lone.py``): one hand-off to the driver's thread.
-* Writers of one process also queue on an ``asyncio.Lock`` rather than on
-  SQLite's busy handler, which sleeps instead of waiting fairly.
+* Writers of one process also queue on one lock (``WriteLock``) rather than
+  on SQLite's busy handler, which sleeps instead of waiting fairly. Still one
+  writer at a time, first come first served, except that an *urgent* write
+  (``run_lone(..., urgent=True)``: the one statement that records a reply the
+  mail server accepted) goes ahead of the writes still waiting, never of the
+  one under way: it shortens the window in which a crash sends a reply twice.
 * The server checkpoints the WAL in the background (``run_checkpointer``).
   Left to SQLite, the commit that takes the WAL past 1,000 pages copies them
   into the database file and syncs it, ~10 ms during which that request, and
@@ -40,6 +44,7 @@ first query.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -172,6 +177,58 @@ def _on_sqlite_begin(conn: Connection) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+class WriteLock:
+    """A FIFO lock whose urgent waiters go ahead of the others (not of the holder).
+
+    Used as ``async with lock:`` (in turn) or ``async with lock.urgent():``.
+    """
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: dict[bool, collections.deque[asyncio.Future[None]]] = {
+            True: collections.deque(),
+            False: collections.deque(),
+        }
+
+    async def acquire(self, *, urgent: bool = False) -> None:
+        if not self._held and not any(self._waiting.values()):
+            self._held = True
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[urgent].append(future)
+        try:
+            await future
+        except BaseException:
+            if future.done() and not future.cancelled():
+                self.release()  # handed over just as the waiter was cancelled
+            elif future in self._waiting[urgent]:
+                self._waiting[urgent].remove(future)
+            raise
+
+    def release(self) -> None:
+        for lane in (self._waiting[True], self._waiting[False]):
+            while lane:
+                future = lane.popleft()
+                if not future.done():
+                    future.set_result(None)  # ownership passes on: _held stays True
+                    return
+        self._held = False
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self.release()
+
+    @contextlib.asynccontextmanager
+    async def urgent(self) -> AsyncIterator[None]:
+        await self.acquire(urgent=True)
+        try:
+            yield
+        finally:
+            self.release()
+
+
 class Database:
     """One engine and its sessions. Use ``read()`` to query and ``write()`` to change.
 
@@ -194,7 +251,7 @@ class Database:
             else self.engine
         )
         self._writers = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        self._write_lock: WriteLock | None = WriteLock() if self.is_sqlite else None
         self._writes = 0
         # In memory there is one shared connection, which only the engine has.
         self._driver = (
@@ -239,7 +296,9 @@ class Database:
         self._writes += 1
 
     @contextlib.asynccontextmanager
-    async def statement(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
+    async def statement(
+        self, *, write: bool, urgent: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """A Core connection for exactly one statement, which is its own transaction.
 
         Cheaper than ``read()`` or ``write()`` (no ORM session; on SQLite no
@@ -248,9 +307,9 @@ class Database:
         write lock like ``write()``; it is committed on exit. Execute one
         statement only: two would be two transactions.
         """
-        lock: contextlib.AbstractAsyncContextManager[Any] = (
-            self._write_lock if write and self._write_lock is not None else contextlib.nullcontext()
-        )
+        lock: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
+        if write and self._write_lock is not None:
+            lock = self._write_lock.urgent() if urgent else self._write_lock
         async with _unavailable_as_domain_error(), lock, self._lone.connect() as conn:
             yield conn
             if write:
@@ -259,7 +318,7 @@ class Database:
             self._writes += 1
 
     async def run_lone(
-        self, statement: _Lone, values: Mapping[str, Any], *, write: bool
+        self, statement: _Lone, values: Mapping[str, Any], *, write: bool, urgent: bool = False
     ) -> Sequence[Mapping[str, Any]]:
         """Run one statement as its own transaction; its rows as column key → value.
 
@@ -267,10 +326,11 @@ class Database:
         process's write lock like ``write()``. On a SQLite file the statement
         goes straight to the driver (``lone.py``), compiled once per statement
         object: pass statements built once, not per call. Elsewhere it runs
-        through ``statement()``.
+        through ``statement()``. An ``urgent`` write goes ahead of the writes
+        of this process still waiting for the lock (``WriteLock``).
         """
         if self._driver is None:
-            async with self.statement(write=write) as conn:
+            async with self.statement(write=write, urgent=urgent) as conn:
                 result = await conn.execute(statement, values)
                 if not result.returns_rows:
                     return []
@@ -285,7 +345,7 @@ class Database:
         if not write:
             return lone.rows(await self._driver.fetchall(lone.sql, parameters))
         assert self._write_lock is not None  # a SQLite database always has one
-        async with self._write_lock:
+        async with self._write_lock.urgent() if urgent else self._write_lock:
             rows = await self._driver.fetchall(lone.sql, parameters)
         self._writes += 1
         return lone.rows(rows)
