@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -186,3 +187,16 @@ def record_progress(page: Page) -> None:
 def progress_seen(page: Page) -> list[int]:
     seen: list[int] = page.evaluate("() => window.progressSeen")
     return seen
+
+
+def wait_finished(account: Account, job_id: str, timeout: float = 20.0) -> None:
+    """Poll the job's status over the API until it has finished (or fail at ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = account.client.get(
+            f"/api/v1/emails/batch/status/{job_id}", headers=account.headers
+        ).json()
+        if status["status"] in ("completed", "failed", "cancelled"):
+            return
+        assert time.monotonic() < deadline, status
+        time.sleep(0.05)

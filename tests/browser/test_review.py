@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 import pytest
@@ -17,6 +16,7 @@ from tests.browser.support import (
     row,
     select_all,
     sign_in,
+    wait_finished,
 )
 
 pytestmark = pytest.mark.e2e
@@ -56,18 +56,6 @@ def email_of(account: Account, subject: str) -> dict[str, object]:
     assert response.status_code == 200
     body: dict[str, object] = response.json()
     return body
-
-
-def finish(account: Account, job_id: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = account.client.get(
-            f"/api/v1/emails/batch/status/{job_id}", headers=account.headers
-        ).json()
-        if status["status"] in ("completed", "failed", "cancelled"):
-            return
-        assert time.monotonic() < deadline, status
-        time.sleep(0.05)
 
 
 def process_all(page: Page) -> None:
@@ -167,7 +155,7 @@ def test_the_review_queue_walks_oldest_first_with_the_keyboard_alone(
     page: Page, account: Account
 ) -> None:
     ids = account.add([*COMPLAINTS, NewEmail("Pricing for 40 seats", minutes_ago=40)])
-    finish(account, account.submit("process", ids)["job_id"])
+    wait_finished(account, account.submit("process", ids)["job_id"])
     sign_in(page, account)
     for email in COMPLAINTS:
         expect(row(page, email.subject)).to_contain_text("Needs review")
@@ -282,7 +270,7 @@ def test_a_send_answered_sending_shows_sending_until_the_outbox_delivers(
     """A transactional outbox answers `sending` and delivers a moment later."""
     subject = INQUIRIES[1]
     ids = account.add([subject])
-    finish(account, account.submit("process", ids)["job_id"])
+    wait_finished(account, account.submit("process", ids)["job_id"])
     approved = account.client.post(
         f"/api/v1/emails/{ids[0]}/approve", json={}, headers=account.headers
     )

@@ -10,7 +10,6 @@ emails arrive at fixed times, and the modal is captured while the fifth email
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,13 @@ from playwright.sync_api import Page, expect
 
 from reasonflow.entrypoints.demo_data import DEMO_EMAILS
 from tests.browser.support import (
-    Account,
     NewEmail,
     ServerUnderTest,
     dialog,
     rows,
     selection_count,
     sign_in,
+    wait_finished,
 )
 
 pytestmark = pytest.mark.e2e
@@ -46,18 +45,6 @@ def demo_emails() -> list[NewEmail]:
             body += "\n\n" + " " * 200 + "[slow]"
         emails.append(NewEmail(demo.subject, body, demo.sender, demo.minutes_ago))
     return emails
-
-
-def wait_finished(account: Account, job_id: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = account.client.get(
-            f"/api/v1/emails/batch/status/{job_id}", headers=account.headers
-        ).json()
-        if status["status"] in ("completed", "failed", "cancelled"):
-            return
-        assert time.monotonic() < deadline, status
-        time.sleep(0.05)
 
 
 def test_screenshots_of_the_inbox_and_the_modal(page: Page, server: ServerUnderTest) -> None:

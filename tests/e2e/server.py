@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -96,3 +97,16 @@ class ServerProcess:
 
 def reasonflow_cli() -> list[str]:
     return [sys.executable, "-m", "reasonflow.entrypoints.cli"]
+
+
+def finished_job(client: httpx.Client, headers: dict[str, str], job_id: str) -> dict[str, Any]:
+    """The job's status body once it has finished (polled; fails after 30 s)."""
+    deadline = time.monotonic() + 30
+    while True:
+        job: dict[str, Any] = client.get(
+            f"/api/v1/emails/batch/status/{job_id}", headers=headers
+        ).json()
+        if job["status"] in ("completed", "failed", "cancelled"):
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)

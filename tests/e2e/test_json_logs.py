@@ -4,7 +4,6 @@ with the request id the client saw, and no email text, address, password or toke
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.server import ServerProcess, reasonflow_cli, server_env
+from tests.e2e.server import ServerProcess, finished_job, reasonflow_cli, server_env
 from tests.llm.conftest import API_KEY
 from tests.llm.fake_openai import FakeOpenAI
 
@@ -36,18 +35,6 @@ def _json_lines(text: str) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             raise AssertionError(f"not a JSON log line: {line!r}") from None
     return parsed
-
-
-def _finished(client: httpx.Client, headers: dict[str, str], job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while True:
-        job: dict[str, Any] = client.get(
-            f"/api/v1/emails/batch/status/{job_id}", headers=headers
-        ).json()
-        if job["status"] in ("completed", "failed", "cancelled"):
-            return job
-        assert time.monotonic() < deadline, job
-        time.sleep(0.05)
 
 
 def test_json_logs_one_line_per_request_and_job_event_without_email_text(
@@ -87,7 +74,7 @@ def test_json_logs_one_line_per_request_and_job_event_without_email_text(
                 processed = client.post(
                     "/api/v1/emails/batch/process", json={"email_ids": ids[:2]}, headers=headers
                 ).json()
-                done = _finished(client, headers, processed["job_id"])
+                done = finished_job(client, headers, processed["job_id"])
                 # Four emails one at a time, 0.3 s each: cancelled while the first runs.
                 doomed = client.post(
                     "/api/v1/emails/batch/classify", json={"email_ids": ids}, headers=headers
@@ -95,7 +82,7 @@ def test_json_logs_one_line_per_request_and_job_event_without_email_text(
                 cancel = client.post(
                     f"/api/v1/emails/batch/{doomed['job_id']}/cancel", headers=headers
                 )
-                cancelled = _finished(client, headers, doomed["job_id"])
+                cancelled = finished_job(client, headers, doomed["job_id"])
                 missing = client.get(
                     f"/api/v1/emails/{uuid.uuid4()}",
                     headers={**headers, "X-Request-ID": 'bad id "quoted"'},

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.server import ServerProcess, reasonflow_cli, server_env
+from tests.e2e.server import ServerProcess, finished_job, reasonflow_cli, server_env
 from tests.llm.conftest import API_KEY
 from tests.llm.fake_openai import FakeOpenAI
 
@@ -21,18 +19,6 @@ def _sign_in(client: httpx.Client) -> dict[str, str]:
     assert client.post("/api/v1/auth/register", json=creds).status_code == 201
     token = client.post("/api/v1/auth/login", json=creds).json()["access_token"]
     return {"Authorization": f"Bearer {token}"}
-
-
-def _finished(client: httpx.Client, headers: dict[str, str], job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while True:
-        job: dict[str, Any] = client.get(
-            f"/api/v1/emails/batch/status/{job_id}", headers=headers
-        ).json()
-        if job["status"] in ("completed", "failed", "cancelled"):
-            return job
-        assert time.monotonic() < deadline, job
-        time.sleep(0.05)
 
 
 def test_a_litellm_server_classifies_and_stops_cleanly(tmp_path: Path) -> None:
@@ -63,7 +49,7 @@ def test_a_litellm_server_classifies_and_stops_cleanly(tmp_path: Path) -> None:
                 submitted = client.post(
                     "/api/v1/emails/batch/classify", json={"email_ids": ids}, headers=headers
                 )
-                job = _finished(client, headers, submitted.json()["job_id"])
+                job = finished_job(client, headers, submitted.json()["job_id"])
         finally:
             exit_code = server.stop()
         stats = fake.stats
