@@ -728,6 +728,37 @@ async def test_a_process_email_run_again_after_its_result_was_saved_is_not_redon
     assert world.classifier.calls == [ok, failing], "no provider call was made twice"
 
 
+# -- beginning an email (what the asyncio runner waits for before the next) ---------
+
+
+@pytest.mark.parametrize("kind", [JobKind.CLASSIFY, JobKind.PROCESS])
+async def test_an_email_has_begun_once_read_and_before_its_provider_call(kind: JobKind) -> None:
+    world = build()
+    [email_id] = await world.inbox(1)
+    submit = (
+        world.service.submit_classify if kind is JobKind.CLASSIFY else world.service.submit_process
+    )
+    job = await submit(ALICE, [email_id])
+    calls_when_begun: list[int] = []
+    await world.runner.step(job.id, email_id, lambda: calls_when_begun.append(
+        len(world.classifier.calls)
+    ))  # fmt: skip
+    assert calls_when_begun == [0], "once, before the classifier was called"
+    assert world.classifier.calls == [email_id]
+    assert (await world.job(job.id)).succeeded == 1
+
+
+async def test_an_email_of_a_cancelled_job_has_begun_too() -> None:
+    world = build()
+    ids = await world.inbox(2)
+    job = await world.service.submit_classify(ALICE, ids)
+    await world.service.cancel(ALICE, job.id)
+    begun: list[bool] = []
+    await world.runner.step(job.id, ids[0], lambda: begun.append(True))
+    assert begun == [True]
+    assert world.classifier.calls == []
+
+
 # -- the outcome log (what the status stream sends per email) ----------------------
 
 

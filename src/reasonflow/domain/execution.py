@@ -95,23 +95,34 @@ class JobExecution:
         self._aborted: dict[str, str] = {}
         self._reading = asyncio.Lock()  # FIFO: waiters are woken in arrival order
 
-    async def run_email(self, job_id: str, email_id: UUID) -> None:
+    async def run_email(
+        self, job_id: str, email_id: UUID, begun: Callable[[], None] | None = None
+    ) -> None:
+        """Run one email; ``begun()`` is called once the email is read (or the
+        step knows it will call no provider), before anything slow."""
+        done_beginning = begun if begun is not None else _nothing
         job = await self._jobs.start(job_id, self._clock.now())
         if job is None or job.is_finished or job.has_outcome(email_id):
+            done_beginning()
             return
         if job.cancel_requested or job.over_budget:
             # Queued where the runner could not withdraw it, or the budget is
             # spent (DESIGN §10): it never starts.
+            done_beginning()
             await self._withdraw(job, email_id)
             return
         aborted = self._aborted.get(job.id)
         if aborted is not None:
+            done_beginning()
             await self.fail(job, email_id, aborted)
             return
         email: Email | None = None
         try:
-            async with self._reading:
-                email = await self._emails.get(job.user_id, email_id)
+            try:
+                async with self._reading:
+                    email = await self._emails.get(job.user_id, email_id)
+            finally:
+                done_beginning()
             if email is None:
                 await self.fail(job, email_id, "email no longer exists")
                 return
@@ -263,6 +274,10 @@ class JobExecution:
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 2.0)
+
+
+def _nothing() -> None:
+    return None
 
 
 class _AlreadyFailed(Exception):

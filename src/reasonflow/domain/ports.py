@@ -403,8 +403,17 @@ class NoMetrics(Metrics):
         return None
 
 
-#: The per-email step every runner is built with (``JobExecution.run_email``).
-EmailStep = Callable[[str, UUID], Coroutine[Any, Any, None]]
+class EmailStep(Protocol):
+    """The per-email step every runner is built with (``JobExecution.run_email``).
+
+    ``begun``, when given, is called once, as soon as the email has been read
+    and its provider call is what comes next (or the step knows it will make
+    none): a runner that lets one email begin at a time hands the turn on then.
+    """
+
+    def __call__(
+        self, job_id: str, email_id: UUID, begun: Callable[[], None] | None = None, /
+    ) -> Coroutine[Any, Any, None]: ...
 
 
 class JobRunner(Protocol):
