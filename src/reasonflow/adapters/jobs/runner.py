@@ -89,8 +89,8 @@ class AsyncioJobRunner(JobRunner):
 
     def _dispatch(self) -> None:
         """Hand out free slots, as many as there are emails that may start now."""
-        if self._stopping:
-            return
+        if self._stopping or len(self._tasks) >= self._slots:
+            return  # (counting what may start costs a pass over the waiting jobs)
         wanted = self._startable() - self._unbound
         while wanted > 0 and len(self._tasks) < self._slots:
             task = asyncio.get_running_loop().create_task(self._slot())
