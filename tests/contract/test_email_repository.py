@@ -106,7 +106,7 @@ async def test_statuses_report_only_the_callers_emails(repo: Backend) -> None:
 
 @pytest.mark.parametrize("count", [1, 100, 101, 150])
 async def test_statuses_of_a_selection_of_any_size_with_repeats(repo: Backend, count: int) -> None:
-    # 100 ids (a classify batch) have statements of their own; more take the general path.
+    # Up to 100 ids in one statement; more in chunks of it.
     mine = await stored(repo, *(mail() for _ in range(count)))
     bobs = await stored(repo, mail(BOB))
     asked = [e.id for e in mine] + [mine[0].id, bobs[0].id]

@@ -50,7 +50,6 @@ class AsyncioJobRunner(JobRunner):
         self._in_flight: dict[str, int] = {}
         #: Every slot's task, with the job its email belongs to once it has one.
         self._tasks: dict[asyncio.Task[None], str | None] = {}
-        self._unbound = 0  # slots handed out whose email is not chosen yet
         self._beginning = asyncio.Lock()  # FIFO: one email begins at a time
         self._stopping = False
 
@@ -91,11 +90,12 @@ class AsyncioJobRunner(JobRunner):
         """Hand out free slots, as many as there are emails that may start now."""
         if self._stopping or len(self._tasks) >= self._slots:
             return  # (counting what may start costs a pass over the waiting jobs)
-        wanted = self._startable() - self._unbound
+        # Slots handed out whose email is not chosen yet will each take one.
+        unbound = sum(job_id is None for job_id in self._tasks.values())
+        wanted = self._startable() - unbound
         while wanted > 0 and len(self._tasks) < self._slots:
             task = asyncio.get_running_loop().create_task(self._slot())
             self._tasks[task] = None
-            self._unbound += 1
             wanted -= 1
             task.add_done_callback(self._finished)
 
@@ -108,10 +108,7 @@ class AsyncioJobRunner(JobRunner):
 
     async def _slot(self) -> None:
         """One slot: wait for the turn to begin, take the next email in rotation, run it."""
-        try:
-            await self._beginning.acquire()
-        finally:
-            self._unbound -= 1
+        await self._beginning.acquire()
         held = True
 
         def begun() -> None:
